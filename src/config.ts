@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/** The profiles pricecast ships: one per seed system (see DESIGN.md). */
+export const PROFILES = ['pricing-platform', 'course-sales', 'b2b-distribution', 'field-services', 'voice-booking'] as const;
+export type ProfileName = (typeof PROFILES)[number];
+
+export const SCOPES = ['read', 'pricing:write', 'jobs:run', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** One API key as configured: only its SHA-256 is ever stored. */
+export interface ApiKeyEntry {
+  hash: string;
+  tenantId: string;
+  scopes: Scope[];
+}
+
+const intFrom = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+/**
+ * `API_KEYS` is a comma-separated list of `sha256hex:tenant:scope+scope` (create entries with
+ * `pricecast keygen <tenant> [scopes]`). Hashes, not keys, live in configuration so a leaked
+ * environment does not leak credentials.
+ */
+const apiKeys = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const out: ApiKeyEntry[] = [];
+    for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [hash, tenantId, scopeList] = item.split(':');
+      if (!hash || !/^[0-9a-f]{64}$/.test(hash) || !tenantId) {
+        ctx.addIssue({ code: 'custom', message: `entry "${item.slice(0, 12)}…" is not sha256hex:tenant:scopes` });
+        continue;
+      }
+      const scopes = (scopeList ?? 'read').split('+').filter(Boolean);
+      const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+      if (bad.length) ctx.addIssue({ code: 'custom', message: `unknown scope(s) ${bad.join(', ')} (known: ${SCOPES.join(', ')})` });
+      out.push({ hash, tenantId, scopes: scopes as Scope[] });
+    }
+    return out;
+  });
+
+const cronExpr = z.string().regex(/^(\S+\s+){4,5}\S+$/, 'must be a cron expression with 5 or 6 fields');
+
+export const configSchema = z.object({
+  SOURCE_DATABASE_URL: z.string().url().optional(),
+  DUCKDB_PATH: z.string().min(1).default('./data/pricecast.duckdb'),
+  DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i).default('1GB'),
+  DUCKDB_THREADS: intFrom(2, 1, 256),
+  PROFILE: z.enum(PROFILES).default('pricing-platform'),
+  TENANT_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'),
+  DEFAULT_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('USD'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: intFrom(8787, 0, 65535),
+  API_KEYS: apiKeys,
+  INGEST_SCHEDULE: cronExpr.default('*/5 * * * *'),
+  RECONCILE_SCHEDULE: cronExpr.default('17 3 * * *'),
+  SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  LOOKBACK_MINUTES: intFrom(10, 0, 24 * 60),
+  /** A result is `stale` when its last successful job is older than this, or the last run failed. */
+  STALE_AFTER_MINUTES: intFrom(20, 1, 7 * 24 * 60),
+  JOB_RETRIES: intFrom(3, 0, 10),
+  JOB_RETRY_BASE_MS: intFrom(2000, 10, 600_000),
+  SHUTDOWN_TIMEOUT_MS: intFrom(15_000, 100, 600_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads settings from `env` (process.env by default); throws one ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = (overrides as Record<string, string | undefined>)[key] ?? env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return parsed.data;
+}

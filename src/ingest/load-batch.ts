@@ -1,0 +1,95 @@
+import { open, rm } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { all, type Warehouse } from '../warehouse/warehouse.ts';
+import type { EntitySpec } from './entities.ts';
+import { buildBatchSql } from './merge-sql.ts';
+
+export interface BatchResult {
+  rowsIn: number;
+  rowsOut: number;
+  rejected: number;
+  watermark: string | null;
+}
+
+export interface BatchHooks {
+  /** Runs inside the transaction just before COMMIT (tests inject crashes here). */
+  beforeCommit?: (entity: string) => void | Promise<void>;
+}
+
+/** Column names from a CSV header line written by PostgreSQL COPY (plain identifiers only). */
+export async function readCsvHeader(file: string): Promise<string[]> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const line = buf.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
+    return line.split(',').map((h) => h.trim().replace(/^"(.*)"$/, '$1')).filter(Boolean);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Loads one CSV batch into a canonical table in ONE writer transaction: stage and check every row,
+ * set rejects aside with their reason, mark the rollup days that move (old and new versions), replace
+ * rows by key, and advance the watermark. A throw anywhere leaves the warehouse as it was.
+ */
+export async function loadBatch(
+  wh: Warehouse,
+  args: { source: string; spec: EntitySpec; file: string; jobRunId: number | null; hooks?: BatchHooks },
+): Promise<BatchResult> {
+  const { source, spec, file, jobRunId, hooks } = args;
+  const header = await readCsvHeader(file);
+  const currencies = (await wh.query<{ code: string }>('SELECT code FROM currencies ORDER BY code')).map((r) => r.code);
+  const sql = buildBatchSql(spec, header, file, currencies);
+  try {
+    return await wh.transaction(async (conn) => {
+      await conn.run(sql.stage);
+      const [stats] = await all<{ rows_in: string; rejected: string; wm: string | null }>(
+        conn,
+        `SELECT count(*) AS rows_in, count(_reason) AS rejected, max(_cursor_ts)::VARCHAR AS wm FROM typed`,
+      );
+      const rowsIn = Number(stats?.rows_in ?? 0);
+      const rejected = Number(stats?.rejected ?? 0);
+      if (rejected > 0) await conn.run(sql.reject(source, jobRunId));
+      await conn.run(sql.good);
+      const targetHasRows = (await all(conn, `SELECT 1 FROM "${spec.table}" LIMIT 1`)).length > 0;
+      const dirty = sql.dirtyDays(targetHasRows);
+      if (dirty) await conn.run(dirty);
+      if (targetHasRows) await conn.run(sql.deleteOld);
+      await conn.run(sql.insert);
+      const [out] = await all<{ n: string }>(conn, 'SELECT count(*) AS n FROM good');
+      await advanceWatermark(conn, source, spec.entity, stats?.wm ?? null);
+      await hooks?.beforeCommit?.(spec.entity);
+      return { rowsIn, rowsOut: Number(out?.n ?? 0), rejected, watermark: stats?.wm ?? null };
+    });
+  } finally {
+    await wh.withWriter(async (conn) => {
+      await conn.run('DROP TABLE IF EXISTS typed; DROP TABLE IF EXISTS good;');
+    }).catch(() => undefined);
+  }
+}
+
+async function advanceWatermark(conn: DuckDBConnection, source: string, entity: string, wm: string | null): Promise<void> {
+  await conn.run(
+    `INSERT INTO ingest_state (source, entity, watermark_ts, updated_at, rows_total)
+     VALUES ($source, $entity, $wm::TIMESTAMP, now()::TIMESTAMP, 0)
+     ON CONFLICT (source, entity) DO UPDATE SET
+       watermark_ts = CASE WHEN excluded.watermark_ts IS NULL THEN ingest_state.watermark_ts
+                           ELSE greatest(coalesce(ingest_state.watermark_ts, excluded.watermark_ts), excluded.watermark_ts) END,
+       updated_at = excluded.updated_at`,
+    { source, entity, wm },
+  );
+}
+
+export async function getWatermark(wh: Warehouse, source: string, entity: string): Promise<string | null> {
+  const rows = await wh.query<{ wm: string | null }>(
+    `SELECT watermark_ts::VARCHAR AS wm FROM ingest_state WHERE source = $source AND entity = $entity`,
+    { source, entity },
+  );
+  return rows[0]?.wm ?? null;
+}
+
+export async function removeFile(file: string): Promise<void> {
+  await rm(file, { force: true });
+}

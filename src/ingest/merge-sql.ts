@@ -1,0 +1,133 @@
+import type { ColumnKind, ColumnSpec, EntitySpec } from './entities.ts';
+
+/**
+ * Pure SQL builders for loading one batch (a CSV of source rows, all text) into a canonical table.
+ * Every check is SQL over the whole batch: a bad row gets a reason and is set aside, never a throw.
+ */
+
+const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+const lit = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+const TYPE: Record<ColumnKind, string> = {
+  text: 'VARCHAR', int: 'INTEGER', count: 'INTEGER', money: 'DECIMAL(18,2)', number: 'DOUBLE',
+  timestamp: 'TIMESTAMP', bool: 'BOOLEAN', currency: 'VARCHAR', json: 'JSON',
+};
+
+/** Typed value of a raw text column. */
+export function typedExpr(col: ColumnSpec, present: boolean): string {
+  if (!present) return `NULL::${TYPE[col.kind]}`;
+  const s = `s.${ident(col.name)}`;
+  switch (col.kind) {
+    case 'text': return s;
+    case 'currency': return `upper(trim(${s}))`;
+    case 'json': return `CASE WHEN json_valid(${s}) THEN ${s}::JSON END`;
+    default: return `TRY_CAST(${s} AS ${TYPE[col.kind]})`;
+  }
+}
+
+/** Reason a raw value is unusable, or NULL. */
+export function checkExpr(col: ColumnSpec, present: boolean, isKey: boolean, currencies: readonly string[] = []): string | null {
+  const name = col.name;
+  if (!present) return col.required ? lit(`missing ${isKey ? 'key ' : ''}${name}`) : null;
+  const s = `s.${ident(name)}`;
+  const show = `left(${s}, 60)`;
+  const checks: string[] = [];
+  if (col.required) checks.push(`WHEN ${s} IS NULL OR trim(${s}) = '' THEN ${lit(`missing ${isKey ? 'key ' : ''}${name}`)}`);
+  const typed = typedExpr(col, true);
+  switch (col.kind) {
+    case 'int':
+    case 'count':
+      checks.push(`WHEN ${s} IS NOT NULL AND ${typed} IS NULL THEN ${lit(`unparsable integer ${name}: `)} || ${show}`);
+      if (col.kind === 'count') checks.push(`WHEN ${typed} < 0 THEN ${lit(`negative ${name}: `)} || ${show}`);
+      break;
+    case 'money':
+      checks.push(`WHEN ${s} IS NOT NULL AND ${typed} IS NULL THEN ${lit(`unparsable number ${name}: `)} || ${show}`);
+      checks.push(`WHEN ${typed} < 0 THEN ${lit(`negative ${name}: `)} || ${show}`);
+      break;
+    case 'number':
+      checks.push(`WHEN ${s} IS NOT NULL AND (${typed} IS NULL OR NOT isfinite(${typed})) THEN ${lit(`unparsable number ${name}: `)} || ${show}`);
+      break;
+    case 'timestamp':
+      checks.push(`WHEN ${s} IS NOT NULL AND (${typed} IS NULL OR NOT isfinite(${typed})) THEN ${lit(`unparsable timestamp ${name}: `)} || ${show}`);
+      break;
+    case 'bool':
+      checks.push(`WHEN ${s} IS NOT NULL AND ${typed} IS NULL THEN ${lit(`unparsable boolean ${name}: `)} || ${show}`);
+      break;
+    case 'currency':
+      checks.push(`WHEN ${s} IS NOT NULL AND NOT list_contains([${currencies.map(lit).join(',')}], ${typed}) THEN ${lit(`unknown currency (${name}): `)} || ${show}`);
+      break;
+    case 'json':
+      checks.push(`WHEN ${s} IS NOT NULL AND NOT json_valid(${s}) THEN ${lit(`invalid json ${name}`)}`);
+      break;
+    case 'text':
+      break;
+  }
+  if (col.values) {
+    checks.push(`WHEN ${s} IS NOT NULL AND ${s} NOT IN (${col.values.map(lit).join(', ')}) THEN ${lit(`unknown ${name}: `)} || ${show}`);
+  }
+  return checks.length ? `CASE ${checks.join(' ')} END` : null;
+}
+
+export interface BatchSql {
+  /** Reads the CSV into temp table `typed`: typed columns, `_reason`, `_payload` (raw row, rejects only). */
+  stage: string;
+  reject: (source: string, jobRunId: number | null) => string;
+  /** Good rows, the newest version of each key only, into temp table `good`. */
+  good: string;
+  dirtyDays: (includeOldVersions: boolean) => string | null;
+  deleteOld: string;
+  insert: string;
+}
+
+/** Canonical columns of an entity's table, in order. */
+export function tableColumns(spec: EntitySpec): string[] {
+  return ['tenant_id', ...spec.columns.map((c) => c.name), '_hash'];
+}
+
+/** `currencies`: the ISO 4217 codes money may be in (the warehouse's `currencies` table). */
+export function buildBatchSql(spec: EntitySpec, header: string[], csvPath: string, currencies: readonly string[]): BatchSql {
+  const present = new Set(header);
+  for (const needed of ['tenant_id', '_cursor_ts', '_hash']) {
+    if (!present.has(needed)) throw new Error(`profile SQL for ${spec.entity} must return a ${needed} column`);
+  }
+  const keyCols = ['tenant_id', ...spec.key];
+  const tenantCheck = `CASE WHEN s.tenant_id IS NULL OR trim(s.tenant_id) = '' THEN 'missing key tenant_id' END`;
+  const checks = [tenantCheck, ...spec.columns.map((c) => checkExpr(c, present.has(c.name), spec.key.includes(c.name), currencies))].filter(
+    (x): x is string => x !== null,
+  );
+  const columnsStruct = `{${header.map((h) => `${lit(h)}: 'VARCHAR'`).join(', ')}}`;
+  const keyText = `concat_ws('|', ${keyCols.map((k) => (present.has(k) ? `s.${ident(k)}` : 'NULL')).join(', ')})`;
+  const stage = `CREATE OR REPLACE TEMP TABLE typed AS
+SELECT s.tenant_id AS tenant_id,
+  ${spec.columns.map((c) => `${typedExpr(c, present.has(c.name))} AS ${ident(c.name)}`).join(',\n  ')},
+  TRY_CAST(s._cursor_ts AS TIMESTAMP) AS _cursor_ts,
+  s._hash AS _hash,
+  ${keyText} AS _key,
+  nullif(concat_ws('; ', ${checks.join(', ')}), '') AS _reason,
+  CASE WHEN _reason IS NOT NULL THEN to_json(s) END AS _payload
+FROM read_csv(${lit(csvPath)}, header = true, auto_detect = false, columns = ${columnsStruct},
+  delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false) s`;
+  const keyList = keyCols.map(ident).join(', ');
+  const cols = tableColumns(spec).map(ident).join(', ');
+  const join = keyCols.map((k) => `t.${ident(k)} = g.${ident(k)}`).join(' AND ');
+  const day = spec.dayColumn ? ident(spec.dayColumn) : null;
+  return {
+    stage,
+    // The lookback re-reads a rejected row on every run: record each distinct version once.
+    reject: (source, jobRunId) => `INSERT INTO rejected_rows (source, entity, tenant_id, key, reason, payload, row_hash, job_run_id, rejected_at)
+SELECT ${lit(source)}, ${lit(spec.entity)}, tenant_id, _key, _reason, _payload, _hash, ${jobRunId ?? 'NULL'}, now()::TIMESTAMP
+FROM typed x WHERE _reason IS NOT NULL AND NOT EXISTS (
+  SELECT 1 FROM rejected_rows r WHERE r.source = ${lit(source)} AND r.entity = ${lit(spec.entity)} AND r.row_hash = x._hash)`,
+    good: `CREATE OR REPLACE TEMP TABLE good AS
+SELECT * EXCLUDE (_key, _reason, _payload) FROM typed WHERE _reason IS NULL
+QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY _cursor_ts DESC NULLS LAST) = 1`,
+    dirtyDays: (includeOld) =>
+      day &&
+      `INSERT INTO dirty_days SELECT DISTINCT tenant_id, CAST(${day} AS DATE) FROM (
+  SELECT tenant_id, ${day} FROM good
+  ${includeOld ? `UNION ALL SELECT t.tenant_id, t.${day} FROM ${ident(spec.table)} t SEMI JOIN good g ON ${join}` : ''}
+) WHERE ${day} IS NOT NULL`,
+    deleteOld: `DELETE FROM ${ident(spec.table)} t USING good g WHERE ${join}`,
+    insert: `INSERT INTO ${ident(spec.table)} (${cols}) SELECT ${cols} FROM good`,
+  };
+}

@@ -1,0 +1,6 @@
+-- users → customers. The seed has no segment or lead score.
+SELECT {{tenant}} AS tenant_id, u.id::text AS customer_id, u.email, upper(u.country) AS country,
+       NULL AS segment, NULL AS raw_segment, NULL AS lead_score,
+       u.created_at, u.updated_at,
+       coalesce(u.updated_at, u.created_at) AS _cursor_ts
+FROM users u

@@ -1,0 +1,101 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/**
+ * Versioned, append-only migrations. Canonical tables have no PRIMARY KEY constraint on purpose:
+ * DuckDB's ART index costs memory per row and INSERT OR REPLACE is slow on big batches, so the
+ * loader keeps keys unique itself (delete-then-insert inside one transaction).
+ * `_hash` is the md5 of the source row as the profile returned it: reconciliation compares it to
+ * find rows that changed at a source that has no updated_at column.
+ */
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'canonical tables and bookkeeping',
+    sql: `
+CREATE TABLE customers (
+  tenant_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL, email VARCHAR, country VARCHAR,
+  segment VARCHAR, raw_segment VARCHAR, lead_score DOUBLE,
+  created_at TIMESTAMP, updated_at TIMESTAMP, _hash VARCHAR);
+CREATE TABLE products (
+  tenant_id VARCHAR NOT NULL, product_id VARCHAR NOT NULL, name VARCHAR, category VARCHAR,
+  base_price DECIMAL(18,2), base_cost DECIMAL(18,2), current_price DECIMAL(18,2), currency VARCHAR,
+  inventory INTEGER, reorder_point INTEGER, active BOOLEAN, pricing_factors JSON,
+  last_price_update TIMESTAMP, created_at TIMESTAMP, updated_at TIMESTAMP, _hash VARCHAR);
+CREATE TABLE orders (
+  tenant_id VARCHAR NOT NULL, order_id VARCHAR NOT NULL, customer_id VARCHAR,
+  status VARCHAR NOT NULL, raw_status VARCHAR, total DECIMAL(18,2) NOT NULL, currency VARCHAR NOT NULL,
+  channel VARCHAR, closed_by VARCHAR, conversation_id VARCHAR,
+  created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP, _hash VARCHAR);
+CREATE TABLE order_items (
+  tenant_id VARCHAR NOT NULL, order_id VARCHAR NOT NULL, line_no INTEGER NOT NULL, product_id VARCHAR,
+  quantity INTEGER NOT NULL, unit_price DECIMAL(18,2) NOT NULL, created_at TIMESTAMP, _hash VARCHAR);
+CREATE TABLE payments (
+  tenant_id VARCHAR NOT NULL, payment_id VARCHAR NOT NULL, source VARCHAR NOT NULL, external_id VARCHAR,
+  order_id VARCHAR, customer_id VARCHAR, product_id VARCHAR,
+  amount DECIMAL(18,2) NOT NULL, currency VARCHAR NOT NULL, status VARCHAR NOT NULL, raw_status VARCHAR,
+  refunded_amount DECIMAL(18,2) NOT NULL DEFAULT 0, created_at TIMESTAMP NOT NULL, completed_at TIMESTAMP, _hash VARCHAR);
+CREATE TABLE subscriptions (
+  tenant_id VARCHAR NOT NULL, subscription_id VARCHAR NOT NULL, customer_id VARCHAR, plan_id VARCHAR,
+  plan_name VARCHAR, monthly_amount DECIMAL(18,2), currency VARCHAR, status VARCHAR, raw_status VARCHAR,
+  started_at TIMESTAMP, current_period_end TIMESTAMP, cancelled_at TIMESTAMP, _hash VARCHAR);
+CREATE TABLE page_views (
+  tenant_id VARCHAR NOT NULL, page_view_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, page VARCHAR,
+  user_id VARCHAR, product_id VARCHAR, views INTEGER NOT NULL, _hash VARCHAR);
+CREATE TABLE product_events (
+  tenant_id VARCHAR NOT NULL, event_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, product_id VARCHAR,
+  views INTEGER NOT NULL, cart_adds INTEGER NOT NULL, sales INTEGER NOT NULL, _hash VARCHAR);
+CREATE TABLE experiments (
+  tenant_id VARCHAR NOT NULL, experiment_id VARCHAR NOT NULL, name VARCHAR, metric VARCHAR,
+  status VARCHAR, raw_status VARCHAR, variants JSON, started_at TIMESTAMP, _hash VARCHAR);
+CREATE TABLE experiment_units (
+  tenant_id VARCHAR NOT NULL, experiment_id VARCHAR NOT NULL, unit_id VARCHAR NOT NULL, variant VARCHAR NOT NULL,
+  converted BOOLEAN, revenue DECIMAL(18,2), ts TIMESTAMP, _hash VARCHAR);
+CREATE TABLE conversations (
+  tenant_id VARCHAR NOT NULL, conversation_id VARCHAR NOT NULL, customer_id VARCHAR, channel VARCHAR,
+  handled_by VARCHAR, started_at TIMESTAMP, first_response_at TIMESTAMP, escalated BOOLEAN, _hash VARCHAR);
+
+CREATE TABLE ingest_state (
+  source VARCHAR NOT NULL, entity VARCHAR NOT NULL, watermark_ts TIMESTAMP, watermark_key VARCHAR,
+  rows_total BIGINT DEFAULT 0, updated_at TIMESTAMP, reconciled_at TIMESTAMP, PRIMARY KEY (source, entity));
+CREATE SEQUENCE rejected_rows_seq;
+CREATE TABLE rejected_rows (
+  id BIGINT DEFAULT nextval('rejected_rows_seq'), source VARCHAR NOT NULL, entity VARCHAR NOT NULL,
+  tenant_id VARCHAR, key VARCHAR, reason VARCHAR NOT NULL, payload JSON, row_hash VARCHAR, job_run_id BIGINT, rejected_at TIMESTAMP NOT NULL);
+CREATE SEQUENCE job_runs_seq;
+CREATE TABLE job_runs (
+  id BIGINT PRIMARY KEY DEFAULT nextval('job_runs_seq'), job VARCHAR NOT NULL, attempt INTEGER NOT NULL DEFAULT 1,
+  started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, status VARCHAR NOT NULL,
+  rows_in BIGINT DEFAULT 0, rows_out BIGINT DEFAULT 0, rows_rejected BIGINT DEFAULT 0, error VARCHAR, detail JSON);
+-- Days whose rollups must be recomputed, written in the same transaction as the facts that moved.
+CREATE TABLE dirty_days (tenant_id VARCHAR NOT NULL, day DATE NOT NULL);
+CREATE TABLE currencies (code VARCHAR PRIMARY KEY);
+`,
+  },
+];
+
+export async function migrate(conn: DuckDBConnection): Promise<number> {
+  await conn.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)`);
+  const reader = await conn.runAndReadAll('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
+  const current = Number(reader.getRowObjectsJson()[0]?.v ?? 0);
+  let applied = 0;
+  for (const m of MIGRATIONS.filter((m) => m.version > current)) {
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      await conn.run(m.sql);
+      if (m.version === 1) await seedCurrencies(conn);
+      await conn.run(`INSERT INTO schema_migrations VALUES ($1, $2, now()::TIMESTAMP)`, [m.version, m.name]);
+      await conn.run('COMMIT');
+      applied++;
+    } catch (err) {
+      await conn.run('ROLLBACK');
+      throw new Error(`migration ${m.version} (${m.name}) failed: ${(err as Error).message}`);
+    }
+  }
+  return applied;
+}
+
+/** ISO 4217 codes from the runtime's ICU data: the loader rejects money in any other currency. */
+async function seedCurrencies(conn: DuckDBConnection): Promise<void> {
+  const codes = Intl.supportedValuesOf('currency').filter((c) => /^[A-Z]{3}$/.test(c));
+  await conn.run(`INSERT INTO currencies VALUES ${codes.map((c) => `('${c}')`).join(',')}`);
+}

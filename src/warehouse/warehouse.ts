@@ -1,0 +1,109 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { migrate } from './migrations.ts';
+
+export type Row = Record<string, unknown>;
+export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
+
+export interface WarehouseOptions {
+  path: string;
+  memoryLimit?: string;
+  threads?: number;
+}
+
+/**
+ * One DuckDB file per process. Jobs write through the single `writer` connection (serialised by
+ * `withWriter`), API handlers read through their own connections, so a long job never blocks a
+ * dashboard and readers always see the last committed state.
+ */
+export class Warehouse {
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private readers: DuckDBConnection[] = [];
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+  ) {}
+
+  static async open(opts: WarehouseOptions): Promise<Warehouse> {
+    if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+    const instance = await DuckDBInstance.create(opts.path, {
+      memory_limit: opts.memoryLimit ?? '1GB',
+      threads: String(opts.threads ?? 2),
+    });
+    const writer = await instance.connect();
+    const wh = new Warehouse(opts.path, instance, writer);
+    await wh.setUp(writer);
+    await migrate(writer);
+    return wh;
+  }
+
+  private async setUp(conn: DuckDBConnection): Promise<void> {
+    // TIMESTAMP columns hold UTC; the session zone only matters for TIMESTAMPTZ casts and now().
+    // TIMESTAMP columns hold UTC; the session zone only matters for TIMESTAMPTZ casts and now().
+    await conn.run(`SET TimeZone = 'UTC'`);
+  }
+
+  /** Runs `fn` with exclusive use of the writer connection (jobs queue behind each other). */
+  withWriter<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('warehouse is closed'));
+    const run = this.writeQueue.then(() => fn(this.writer));
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** BEGIN … COMMIT on the writer; any throw rolls the whole batch back. */
+  transaction<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.withWriter(async (conn) => {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const out = await fn(conn);
+        await conn.run('COMMIT');
+        return out;
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  private async reader(): Promise<DuckDBConnection> {
+    const conn = this.readers.pop();
+    if (conn) return conn;
+    const fresh = await this.instance.connect();
+    await this.setUp(fresh);
+    return fresh;
+  }
+
+  /** Read-only query on a pooled reader connection; BIGINT/DECIMAL arrive as strings (lossless). */
+  async query<T = Row>(sql: string, params?: Params): Promise<T[]> {
+    if (this.closed) throw new Error('warehouse is closed');
+    const conn = await this.reader();
+    try {
+      const reader = await conn.runAndReadAll(sql, params);
+      return reader.getRowObjectsJson() as T[];
+    } finally {
+      if (this.closed) conn.closeSync();
+      else this.readers.push(conn);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writeQueue;
+    this.closed = true;
+    for (const c of this.readers) c.closeSync();
+    this.readers = [];
+    this.writer.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Reads rows from a connection as JSON-safe objects. */
+export async function all<T = Row>(conn: DuckDBConnection, sql: string, params?: Params): Promise<T[]> {
+  const reader = await conn.runAndReadAll(sql, params);
+  return reader.getRowObjectsJson() as T[];
+}

@@ -1,3 +1,4 @@
+import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 
 /** The profiles pricecast ships: one per seed system (see DESIGN.md). */
@@ -40,7 +41,7 @@ const apiKeys = z
     return out;
   });
 
-const cronExpr = z.string().regex(/^(\S+\s+){4,5}\S+$/, 'must be a cron expression with 5 or 6 fields');
+const cronExpr = z.string().refine((v) => validCron(v), 'must be a valid cron expression (5 or 6 fields)');
 
 export const configSchema = z.object({
   SOURCE_DATABASE_URL: z.string().url().optional(),
@@ -62,6 +63,9 @@ export const configSchema = z.object({
   JOB_RETRIES: intFrom(3, 0, 10),
   JOB_RETRY_BASE_MS: intFrom(2000, 10, 600_000),
   SHUTDOWN_TIMEOUT_MS: intFrom(15_000, 100, 600_000),
+  /** Size and seed of the demo's generated shop history (`pricecast demo`). */
+  DEMO_ORDERS: intFrom(50_000, 100, 50_000_000),
+  DEMO_SEED: intFrom(42, 0, 2 ** 31 - 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

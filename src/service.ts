@@ -1,0 +1,102 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createApp } from './api/app.ts';
+import { serve } from './api/server.ts';
+import type { Config } from './config.ts';
+import { defineJobs } from './jobs/definitions.ts';
+import { failOrphanedRuns } from './jobs/run-log.ts';
+import { JobRunner } from './jobs/runner.ts';
+import { scheduleJobs } from './jobs/scheduler.ts';
+import { Warehouse } from './warehouse/warehouse.ts';
+
+export interface Service {
+  url: string;
+  warehouse: Warehouse;
+  runner: JobRunner;
+  /** Stops cron, waits for a running job up to the deadline, then closes HTTP, DuckDB and the pool. */
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Opens the source pool against SOURCE_DATABASE_URL, pinned to UTC. */
+export function openSourcePool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'pricecast' });
+  pool.on('connect', (client) => void client.query(`SET TimeZone = 'UTC'`).catch(() => undefined));
+  return pool;
+}
+
+/**
+ * The composition root of a running service: warehouse, source pool, job runner and schedules,
+ * HTTP API. `runFirst` runs these jobs once before the schedules start (the demo's first ingest).
+ */
+export async function startService(config: Config, logger: Logger, opts: { runFirst?: string[] } = {}): Promise<Service> {
+  if (!config.SOURCE_DATABASE_URL) throw new Error('SOURCE_DATABASE_URL is required to serve');
+  const warehouse = await Warehouse.open({ path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS });
+  const source = openSourcePool(config.SOURCE_DATABASE_URL);
+  await failOrphanedRuns(warehouse);
+  const runner = new JobRunner(warehouse, defineJobs({ config, warehouse, source, logger }), {
+    retries: config.JOB_RETRIES,
+    retryBaseMs: config.JOB_RETRY_BASE_MS,
+    logger,
+  });
+  for (const job of opts.runFirst ?? []) await runner.run(job);
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const app = createApp({
+    config,
+    warehouse,
+    logger,
+    registry,
+    readiness: async () => {
+      try {
+        await source.query('SELECT 1');
+        return { ready: true };
+      } catch (err) {
+        return { ready: false, detail: { source: (err as Error).message } };
+      }
+    },
+  });
+  const server = await serve(app, { host: config.HOST, port: config.PORT });
+  const schedules = config.SCHEDULER_ENABLED
+    ? scheduleJobs(runner, [
+        { job: 'ingest', cron: config.INGEST_SCHEDULE },
+        { job: 'reconcile', cron: config.RECONCILE_SCHEDULE },
+      ], logger)
+    : null;
+
+  let closing: Promise<void> | null = null;
+  const shutdown = (reason: string): Promise<void> => {
+    closing ??= (async () => {
+      const deadline = config.SHUTDOWN_TIMEOUT_MS;
+      logger.info({ reason, deadlineMs: deadline }, 'shutting down');
+      await schedules?.stop();
+      const drained = await runner.drain(deadline);
+      if (!drained) logger.warn({ deadlineMs: deadline }, 'a job was still running at the deadline; its transaction is rolled back');
+      await server.close(Math.max(1000, deadline / 3));
+      await warehouse.close();
+      await source.end();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+  return { url: server.url, warehouse, runner, shutdown };
+}
+
+/** SIGTERM/SIGINT → graceful shutdown, then exit; a second signal exits at once. */
+export function onSignals(shutdown: (reason: string) => Promise<void>, logger: Logger, after?: () => Promise<void>): void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals) => {
+    count++;
+    if (count > 1) process.exit(130);
+    shutdown(signal)
+      .then(() => after?.())
+      .then(() => process.exit(0))
+      .catch((err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}

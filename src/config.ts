@@ -28,12 +28,14 @@ const apiKeys = z
   .transform((raw, ctx) => {
     const out: ApiKeyEntry[] = [];
     for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-      const [hash, tenantId, scopeList] = item.split(':');
+      // Scopes contain colons themselves (pricing:write): only the first two separate fields.
+      const [hash, tenantId, ...rest] = item.split(':');
+      const scopeList = rest.join(':');
       if (!hash || !/^[0-9a-f]{64}$/.test(hash) || !tenantId) {
         ctx.addIssue({ code: 'custom', message: `entry "${item.slice(0, 12)}…" is not sha256hex:tenant:scopes` });
         continue;
       }
-      const scopes = (scopeList ?? 'read').split('+').filter(Boolean);
+      const scopes = (scopeList || 'read').split('+').filter(Boolean);
       const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
       if (bad.length) ctx.addIssue({ code: 'custom', message: `unknown scope(s) ${bad.join(', ')} (known: ${SCOPES.join(', ')})` });
       out.push({ hash, tenantId, scopes: scopes as Scope[] });

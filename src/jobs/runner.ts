@@ -63,7 +63,9 @@ export class JobRunner {
           throw err;
         }
       },
-      { retries: this.opts.retries, minTimeout: this.opts.retryBaseMs, factor: 2, randomize: true, signal },
+      // Shutdown stops further attempts but lets the running one finish (drain waits for it), so the
+      // signal is checked between attempts rather than handed to p-retry, which would abandon it.
+      { retries: this.opts.retries, minTimeout: this.opts.retryBaseMs, factor: 2, randomize: true, shouldRetry: () => !signal.aborted },
     );
   }
 

@@ -71,6 +71,45 @@ CREATE TABLE dirty_days (tenant_id VARCHAR NOT NULL, day DATE NOT NULL);
 CREATE TABLE currencies (code VARCHAR PRIMARY KEY);
 `,
   },
+  {
+    version: 2,
+    name: 'kpi rollups',
+    // 15-minute UTC buckets: every IANA offset in use is a multiple of 15 minutes, so any zone's local
+    // days, ISO weeks and months are exact unions of these buckets. Money sums stay DECIMAL (never
+    // floats); counts are BIGINT. Dimensions that change in place (customers.country, product names
+    // and prices) are joined at query time, so an edit to them never leaves a rollup wrong.
+    sql: `
+CREATE TABLE kpi_payments_15m (
+  tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, currency VARCHAR NOT NULL,
+  succeeded BIGINT NOT NULL, refunded BIGINT NOT NULL, failed BIGINT NOT NULL, pending BIGINT NOT NULL,
+  gross DECIMAL(18,2) NOT NULL, refunds DECIMAL(18,2) NOT NULL);
+CREATE TABLE kpi_orders_15m (
+  tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, currency VARCHAR NOT NULL,
+  orders BIGINT NOT NULL, order_value DECIMAL(18,2) NOT NULL);
+CREATE TABLE kpi_page_views_15m (
+  tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, views BIGINT NOT NULL);
+CREATE TABLE kpi_product_events_15m (
+  tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, product_id VARCHAR,
+  views BIGINT NOT NULL, cart_adds BIGINT NOT NULL, sales BIGINT NOT NULL);
+CREATE TABLE kpi_product_payments_15m (
+  tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, product_id VARCHAR NOT NULL, currency VARCHAR NOT NULL,
+  units BIGINT NOT NULL, gross DECIMAL(18,2) NOT NULL, refunds DECIMAL(18,2) NOT NULL);
+-- Non-additive metrics (distinct paying customers, per-country figures): one narrow row per
+-- (bucket, customer, currency) with a succeeded/refunded payment.
+CREATE TABLE kpi_customer_15m (
+  tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, customer_id VARCHAR, currency VARCHAR NOT NULL,
+  payments BIGINT NOT NULL, gross DECIMAL(18,2) NOT NULL, refunds DECIMAL(18,2) NOT NULL);
+CREATE TABLE kpi_customer_first (
+  tenant_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL, first_bucket TIMESTAMP NOT NULL);
+-- Subscriptions as signed events at exact timestamps (start +, cancel -): MRR at t = sum of deltas
+-- with ts <= t. Rebuilt whole on each refresh (subscriptions carry no dirty-day tracking and are small).
+CREATE TABLE kpi_subscription_events (
+  tenant_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, currency VARCHAR,
+  mrr_delta DECIMAL(18,2) NOT NULL, active_delta INTEGER NOT NULL, cancels INTEGER NOT NULL);
+CREATE TABLE kpi_rollup_state (
+  id INTEGER PRIMARY KEY, computed_at TIMESTAMP NOT NULL, as_of TIMESTAMP, days BIGINT NOT NULL, full_refresh BOOLEAN NOT NULL);
+`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
           return;
         }
         if (!config.SOURCE_DATABASE_URL) throw new ConfigError(['SOURCE_DATABASE_URL: required for ingest']);
-        const source = openSourcePool(config.SOURCE_DATABASE_URL);
+        const source = openSourcePool(config.SOURCE_DATABASE_URL, logger);
         try {
           const ctx = { config, warehouse, source, logger };
           const result = command === 'ingest'

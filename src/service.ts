@@ -19,9 +19,12 @@ export interface Service {
 }
 
 /** Opens the source pool against SOURCE_DATABASE_URL, pinned to UTC. */
-export function openSourcePool(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'pricecast' });
-  pool.on('connect', (client) => void client.query(`SET TimeZone = 'UTC'`).catch(() => undefined));
+export function openSourcePool(url: string, logger?: Logger): pg.Pool {
+  // Session settings in the startup packet: no extra round trip, no race with the first query.
+  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'pricecast', options: '-c TimeZone=UTC -c DateStyle=ISO,YMD' });
+  // An idle connection dropped by the server (restart, failover) must not crash the process; the
+  // next job gets a fresh connection and, if the source is still down, fails and retries.
+  pool.on('error', (err) => logger?.warn({ err: err.message }, 'idle source connection lost'));
   return pool;
 }
 
@@ -32,7 +35,7 @@ export function openSourcePool(url: string): pg.Pool {
 export async function startService(config: Config, logger: Logger, opts: { runFirst?: string[] } = {}): Promise<Service> {
   if (!config.SOURCE_DATABASE_URL) throw new Error('SOURCE_DATABASE_URL is required to serve');
   const warehouse = await Warehouse.open({ path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS });
-  const source = openSourcePool(config.SOURCE_DATABASE_URL);
+  const source = openSourcePool(config.SOURCE_DATABASE_URL, logger);
   await failOrphanedRuns(warehouse);
   const runner = new JobRunner(warehouse, defineJobs({ config, warehouse, source, logger }), {
     retries: config.JOB_RETRIES,

@@ -22,8 +22,7 @@ export async function createSourceDb(profile: ProfileName = 'pricing-platform'):
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = adminUrl.replace(/\/postgres$/, `/${name}`);
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  pool.on('connect', (c) => void c.query(`SET TimeZone = 'UTC'`));
+  const pool = new pg.Pool({ connectionString: url, max: 4, options: '-c TimeZone=UTC' });
   await createSourceSchema(pool, profile);
   return {
     url,

@@ -1,0 +1,29 @@
+// One ingest in its own process, so its peak RSS (DuckDB's native memory included) is measured alone.
+// argv: <mode full|incremental> ; env: SOURCE_DATABASE_URL, DUCKDB_PATH, ...
+import { loadConfig } from '../src/config.ts';
+import { ingestAll } from '../src/ingest/run.ts';
+import { refreshRollups } from '../src/models/kpis/rollups.ts';
+import { openSourcePool } from '../src/service.ts';
+import { Warehouse } from '../src/warehouse/warehouse.ts';
+
+const mode = process.argv[2] === 'incremental' ? 'incremental' : 'full';
+const config = loadConfig();
+const warehouse = await Warehouse.open({ path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS });
+const source = openSourcePool(config.SOURCE_DATABASE_URL!);
+const t0 = performance.now();
+const summary = await ingestAll({ config, warehouse, source }, { mode });
+const tIngest = performance.now();
+const rollups = await refreshRollups(warehouse, { full: mode === 'full' });
+const tDone = performance.now();
+await warehouse.close();
+await source.end();
+process.stdout.write(JSON.stringify({
+  mode,
+  rowsIn: summary.rowsIn,
+  ingestMs: tIngest - t0,
+  rollupMs: tDone - tIngest,
+  totalMs: tDone - t0,
+  entities: summary.entities.map((e) => ({ entity: e.entity, rows: e.rowsIn, ms: e.ms })),
+  rollupDays: rollups.days,
+  maxRssMb: process.resourceUsage().maxRSS / 1024,
+}) + '\n');

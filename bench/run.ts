@@ -1,0 +1,150 @@
+/**
+ * `npm run bench` — prints figures and ratios, asserts nothing. BENCH_ORDERS sets the size (default
+ * 1,000,000). Every figure is compared with a baseline measured in the same run on the same machine:
+ *   1. full ingest vs a raw `COPY (profile SELECT) TO STDOUT` of the same rows (throughput ratio, peak RSS)
+ *   2. an incremental run after changing 1% of the payments vs the full load (cost ratio)
+ *   3. /v1/kpis/summary and /v1/kpis/timeseries over HTTP vs the same aggregate run in PostgreSQL
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { generateApiKey } from '../src/api-keys.ts';
+import { createApp } from '../src/api/app.ts';
+import { serve } from '../src/api/server.ts';
+import { loadConfig } from '../src/config.ts';
+import { loadProfile } from '../src/ingest/profile.ts';
+import { startEmbeddedPostgres } from '../src/source/embedded-postgres.ts';
+import { createSourceSchema } from '../src/source/schema.ts';
+import { generatePricingPlatform } from '../src/synth/pricing-platform.ts';
+import { Warehouse } from '../src/warehouse/warehouse.ts';
+
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 1_000_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
+const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+async function timeMany(n: number, fn: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < Math.min(10, n); i++) await fn(); // warm-up
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+function runChild(mode: string, env: Record<string, string>): Record<string, unknown> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/ingest-child.ts', mode], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'pricecast-bench-'));
+const server = await startEmbeddedPostgres();
+try {
+  await server.createDatabase('shop');
+  const url = server.url('shop');
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  await createSourceSchema(pool, 'pricing-platform');
+  const tGen = performance.now();
+  const client = await pool.connect();
+  await generatePricingPlatform(client, { orders: ORDERS, seed: 7, end: new Date('2026-11-01T00:00:00Z') });
+  client.release();
+  await pool.query('VACUUM ANALYZE');
+  console.log(`generated ${ORDERS.toLocaleString()} orders in ${fmt((performance.now() - tGen) / 1000)} s`);
+
+  const env = { SOURCE_DATABASE_URL: url, DUCKDB_PATH: join(work, 'bench.duckdb') };
+  const config = loadConfig(env);
+
+  // 1. Raw COPY of exactly the rows the profile selects, into a sink that only counts bytes.
+  const profile = loadProfile(config.PROFILE, { tenantId: config.TENANT_ID, currency: config.DEFAULT_CURRENCY });
+  const tCopy = performance.now();
+  let bytes = 0;
+  for (const { sql } of profile.entities) {
+    const c = await pool.connect();
+    try {
+      await c.query(`SET TimeZone = 'UTC'`);
+      const sink = new Writable({ write(chunk: Buffer, _e, cb) { bytes += chunk.length; cb(); } });
+      await pipeline(c.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT csv, HEADER true)`)), sink);
+    } finally {
+      c.release();
+    }
+  }
+  const copyMs = performance.now() - tCopy;
+  const full = runChild('full', env) as { rowsIn: number; ingestMs: number; rollupMs: number; totalMs: number; maxRssMb: number; entities: unknown };
+  console.log('\n## Full ingest');
+  console.log(`raw COPY of the profile's rows: ${fmt(copyMs / 1000, 2)} s (${fmt(bytes / 1e6)} MB)`);
+  console.log(`pricecast full ingest:          ${fmt(full.ingestMs / 1000, 2)} s for ${full.rowsIn.toLocaleString()} rows = ${fmt(full.rowsIn / (full.ingestMs / 1000), 0)} rows/s (+ rollups ${fmt(full.rollupMs / 1000, 2)} s)`);
+  console.log(`throughput vs raw COPY:         ${fmt((100 * copyMs) / full.ingestMs, 0)}% (target ≥ 50%)`);
+  console.log(`peak RSS of the ingest process: ${fmt(full.maxRssMb, 0)} MiB (target < 1024)`);
+  console.log(`per entity: ${JSON.stringify(full.entities)}`);
+
+  // 2. Change 1% of the payments (refunds, which move their cursor) and add 1% new ones, then ingest incrementally.
+  const { rows: [{ n: paymentRows } = { n: '0' }] } = await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM payments');
+  const onePct = Math.max(1, Math.round(Number(paymentRows) / 100));
+  await pool.query(`UPDATE payments SET status = 'refunded', completed_at = now() AT TIME ZONE 'UTC'
+    WHERE id IN (SELECT id FROM payments WHERE status = 'completed' ORDER BY id LIMIT $1)`, [Math.round(onePct / 2)]);
+  await pool.query(`INSERT INTO payments (user_id, product_id, amount, currency, stripe_payment_id, status, created_at, completed_at)
+    SELECT user_id, product_id, amount, currency, stripe_payment_id, status, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+    FROM payments ORDER BY id DESC LIMIT $1`, [Math.round(onePct / 2)]);
+  const inc = runChild('incremental', env) as { rowsIn: number; totalMs: number; ingestMs: number; rollupMs: number };
+  console.log('\n## Incremental run after changing 1% of payments');
+  console.log(`incremental: ${fmt(inc.totalMs / 1000, 2)} s (${inc.rowsIn.toLocaleString()} rows re-read; ingest ${fmt(inc.ingestMs / 1000, 2)} s, rollups ${fmt(inc.rollupMs / 1000, 2)} s)`);
+  console.log(`full load:   ${fmt(full.totalMs / 1000, 2)} s`);
+  console.log(`cost ratio:  ${fmt((100 * inc.totalMs) / full.totalMs, 1)}% of the full load (target ≤ 5%)`);
+
+  // 3. KPI endpoints over HTTP vs the same aggregate in PostgreSQL.
+  const { key, entry } = generateApiKey(config.TENANT_ID);
+  const apiConfig = loadConfig({ ...env, API_KEYS: entry });
+  const warehouse = await Warehouse.open({ path: apiConfig.DUCKDB_PATH, memoryLimit: apiConfig.DUCKDB_MEMORY_LIMIT, threads: apiConfig.DUCKDB_THREADS });
+  const app = createApp({ config: apiConfig, warehouse, logger: pino({ level: 'silent' }), registry: new Registry() });
+  const http = await serve(app, { host: '127.0.0.1', port: 0 });
+  const headers = { authorization: `Bearer ${key}` };
+  const from = '2025-11-01T00:00:00Z';
+  const to = '2026-11-01T00:00:00Z';
+  const get = (path: string) => async () => {
+    const res = await fetch(`${http.url}${path}`, { headers });
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  };
+  const summary = await timeMany(REQUESTS, get(`/v1/kpis/summary?from=${from}&to=${to}&compare=previous_period`));
+  const series = await timeMany(REQUESTS, get(`/v1/kpis/timeseries?metric=revenue_net&granularity=day&from=${from}&to=${to}&tz=America/New_York`));
+  const pgRuns = Math.max(5, Math.round(REQUESTS / 20));
+  const pgSummary = await timeMany(pgRuns, () => pool.query(`
+    SELECT upper(currency), sum(amount) FILTER (WHERE status IN ('completed','refunded')) AS gross,
+           sum(amount) FILTER (WHERE status = 'refunded') AS refunds,
+           count(*) FILTER (WHERE status IN ('completed','refunded'))::float / nullif(count(*) FILTER (WHERE status IN ('completed','refunded','failed')), 0) AS success,
+           count(DISTINCT user_id) FILTER (WHERE status IN ('completed','refunded')) AS payers,
+           (SELECT count(*) FROM orders WHERE created_at >= $1 AND created_at < $2 AND status IN ('completed','refunded')) AS orders,
+           (SELECT sum(count) FROM page_views WHERE timestamp >= $1 AND timestamp < $2) AS views
+    FROM payments WHERE created_at >= $1 AND created_at < $2 GROUP BY 1`, [from, to]));
+  const pgSeries = await timeMany(pgRuns, () => pool.query(`
+    SELECT date_trunc('day', (created_at AT TIME ZONE 'UTC') AT TIME ZONE 'America/New_York') AS d,
+           sum(amount) FILTER (WHERE status = 'completed') AS net
+    FROM payments WHERE created_at >= $1 AND created_at < $2 GROUP BY 1 ORDER BY 1`, [from, to]));
+  console.log(`\n## KPI API over HTTP (${REQUESTS} sequential requests, one-year range) vs the same aggregate in PostgreSQL`);
+  console.log(`summary:    p50 ${fmt(summary.p50, 2)} ms, p99 ${fmt(summary.p99, 2)} ms | PostgreSQL p50 ${fmt(pgSummary.p50, 1)} ms, p99 ${fmt(pgSummary.p99, 1)} ms | ${fmt(pgSummary.p50 / summary.p50, 0)}x faster at p50`);
+  console.log(`timeseries: p50 ${fmt(series.p50, 2)} ms, p99 ${fmt(series.p99, 2)} ms | PostgreSQL p50 ${fmt(pgSeries.p50, 1)} ms, p99 ${fmt(pgSeries.p99, 1)} ms | ${fmt(pgSeries.p50 / series.p50, 0)}x faster at p50`);
+  await http.close(1000);
+  await warehouse.close();
+  await pool.end();
+} finally {
+  await server.stop();
+  rmSync(work, { recursive: true, force: true });
+}

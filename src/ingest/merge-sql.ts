@@ -1,4 +1,5 @@
 import type { ColumnKind, ColumnSpec, EntitySpec } from './entities.ts';
+import { rowHashSql } from './row-hash.ts';
 
 /**
  * Pure SQL builders for loading one batch (a CSV of source rows, all text) into a canonical table.
@@ -87,7 +88,7 @@ export function tableColumns(spec: EntitySpec): string[] {
 /** `currencies`: the ISO 4217 codes money may be in (the warehouse's `currencies` table). */
 export function buildBatchSql(spec: EntitySpec, header: string[], csvPath: string, currencies: readonly string[]): BatchSql {
   const present = new Set(header);
-  for (const needed of ['tenant_id', '_cursor_ts', '_hash']) {
+  for (const needed of ['tenant_id', '_cursor_ts']) {
     if (!present.has(needed)) throw new Error(`profile SQL for ${spec.entity} must return a ${needed} column`);
   }
   const keyCols = ['tenant_id', ...spec.key];
@@ -101,7 +102,7 @@ export function buildBatchSql(spec: EntitySpec, header: string[], csvPath: strin
 SELECT s.tenant_id AS tenant_id,
   ${spec.columns.map((c) => `${typedExpr(c, present.has(c.name))} AS ${ident(c.name)}`).join(',\n  ')},
   TRY_CAST(s._cursor_ts AS TIMESTAMP) AS _cursor_ts,
-  s._hash AS _hash,
+  ${rowHashSql(header, 's', 'duckdb')} AS _hash,
   ${keyText} AS _key,
   nullif(concat_ws('; ', ${checks.join(', ')}), '') AS _reason,
   CASE WHEN _reason IS NOT NULL THEN to_json(s) END AS _payload

@@ -4,14 +4,14 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 
 /**
- * Wraps a profile SELECT so every row carries `_hash` (md5 of the row as the profile returned it) and
- * only rows at or after `since` come back. `keys` restricts to listed keys (reconciliation re-pulls).
+ * Wraps a profile SELECT so only rows at or after `since` come back; `keyFilter` restricts to listed
+ * keys (reconciliation re-pulls).
  */
 export function pullQuery(sql: string, opts: { since?: string | null; keyFilter?: string } = {}): string {
   const where: string[] = [];
   if (opts.since) where.push(`q._cursor_ts >= '${opts.since}'::timestamp`);
   if (opts.keyFilter) where.push(opts.keyFilter);
-  return `SELECT q.*, md5(q::text) AS _hash FROM (\n${sql}\n) q${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  return `SELECT q.* FROM (\n${sql}\n) q${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
 }
 
 /**

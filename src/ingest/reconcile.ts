@@ -2,6 +2,7 @@ import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import { loadBatch, removeFile, type BatchResult } from './load-batch.ts';
 import { copyToFile, pullQuery } from './pull.ts';
+import { rowHashSql } from './row-hash.ts';
 import { profileOf, scratchFile, sourceName, type IngestContext } from './run.ts';
 
 export interface ReconcileResult {
@@ -38,7 +39,9 @@ async function reconcileEntity(ctx: IngestContext, spec: EntitySpec, sql: string
   const file = scratchFile(ctx, `${spec.entity}-keys`);
   const source = sourceName(ctx);
   try {
-    await copyToFile(ctx.source, `SELECT ${keyCols.map((k) => `q.${k}`).join(', ')}, md5(q::text) AS _hash FROM (\n${sql}\n) q`, file);
+    const { fields } = await ctx.source.query(`SELECT * FROM (\n${sql}\n) q LIMIT 0`);
+    const hash = rowHashSql(fields.map((f) => f.name), 'q', 'postgres');
+    await copyToFile(ctx.source, `SELECT ${keyCols.map((k) => `q.${k}`).join(', ')}, ${hash} AS _hash FROM (\n${sql}\n) q`, file);
     const join = keyCols.map((k) => `t.${k} = k.${k}`).join(' AND ');
     const own = spec.ownRows ? ` AND t.${spec.ownRows}` : '';
     const columns = `{${[...keyCols, '_hash'].map((c) => `'${c}': 'VARCHAR'`).join(', ')}}`;

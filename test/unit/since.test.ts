@@ -10,10 +10,9 @@ describe('incremental window', () => {
     expect(sinceFor('2026-03-29 01:00:00', 0)).toBe('2026-03-29 01:00:00.000');
   });
 
-  it('wraps the profile SELECT with the row hash and the cursor filter', () => {
+  it('wraps the profile SELECT with the cursor filter', () => {
     const q = pullQuery('SELECT 1 AS a, now() AS _cursor_ts', { since: '2026-01-01 00:00:00.000' });
     expect(q).toContain("q._cursor_ts >= '2026-01-01 00:00:00.000'::timestamp");
-    expect(q).toContain('md5(q::text) AS _hash');
     expect(pullQuery('SELECT 1')).not.toContain('WHERE');
   });
 });

@@ -1,4 +1,4 @@
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
@@ -16,17 +16,14 @@ export interface BatchHooks {
   beforeCommit?: (entity: string) => void | Promise<void>;
 }
 
-/** Column names from a CSV header line written by PostgreSQL COPY (plain identifiers only). */
-export async function readCsvHeader(file: string): Promise<string[]> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const line = buf.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
-    return line.split(',').map((h) => h.trim().replace(/^"(.*)"$/, '$1')).filter(Boolean);
-  } finally {
-    await fh.close();
-  }
+/**
+ * Where a batch's CSV comes from: `path` is read by DuckDB; `feed`, when given, is called with the
+ * running read so it can write into `path` (a named pipe) at the same time.
+ */
+export interface BatchInput {
+  header: string[];
+  path: string;
+  feed?: (read: (path: string) => Promise<unknown>) => Promise<unknown>;
 }
 
 /**
@@ -36,15 +33,15 @@ export async function readCsvHeader(file: string): Promise<string[]> {
  */
 export async function loadBatch(
   wh: Warehouse,
-  args: { source: string; spec: EntitySpec; file: string; jobRunId: number | null; hooks?: BatchHooks },
+  args: { source: string; spec: EntitySpec; input: BatchInput; jobRunId: number | null; hooks?: BatchHooks },
 ): Promise<BatchResult> {
-  const { source, spec, file, jobRunId, hooks } = args;
-  const header = await readCsvHeader(file);
+  const { source, spec, input, jobRunId, hooks } = args;
   const currencies = (await wh.query<{ code: string }>('SELECT code FROM currencies ORDER BY code')).map((r) => r.code);
-  const sql = buildBatchSql(spec, header, file, currencies);
+  const sql = buildBatchSql(spec, input.header, input.path, currencies);
   try {
     return await wh.transaction(async (conn) => {
-      await conn.run(sql.stage);
+      if (input.feed) await input.feed(() => conn.run(sql.stage));
+      else await conn.run(sql.stage);
       const [stats] = await all<{ rows_in: string; rejected: string; wm: string | null }>(
         conn,
         `SELECT count(*) AS rows_in, count(_reason) AS rejected, max(_cursor_ts)::VARCHAR AS wm FROM typed`,

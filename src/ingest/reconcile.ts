@@ -1,9 +1,9 @@
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
-import { loadBatch, removeFile, type BatchResult } from './load-batch.ts';
-import { copyToFile, pullQuery } from './pull.ts';
+import { removeFile, type BatchResult } from './load-batch.ts';
+import { copyToFile, pullQuery, queryColumns } from './pull.ts';
 import { rowHashSql } from './row-hash.ts';
-import { profileOf, scratchFile, sourceName, type IngestContext } from './run.ts';
+import { profileOf, pullAndLoad, scratchFile, sourceName, type IngestContext } from './run.ts';
 
 export interface ReconcileResult {
   entity: string;
@@ -39,8 +39,7 @@ async function reconcileEntity(ctx: IngestContext, spec: EntitySpec, sql: string
   const file = scratchFile(ctx, `${spec.entity}-keys`);
   const source = sourceName(ctx);
   try {
-    const { fields } = await ctx.source.query(`SELECT * FROM (\n${sql}\n) q LIMIT 0`);
-    const hash = rowHashSql(fields.map((f) => f.name), 'q', 'postgres');
+    const hash = rowHashSql(await queryColumns(ctx.source, sql), 'q', 'postgres');
     await copyToFile(ctx.source, `SELECT ${keyCols.map((k) => `q.${k}`).join(', ')}, ${hash} AS _hash FROM (\n${sql}\n) q`, file);
     const join = keyCols.map((k) => `t.${k} = k.${k}`).join(' AND ');
     const own = spec.ownRows ? ` AND t.${spec.ownRows}` : '';
@@ -70,28 +69,18 @@ async function reconcileEntity(ctx: IngestContext, spec: EntitySpec, sql: string
     });
     let reloaded: BatchResult | null = null;
     if (changedKeys.length > KEY_LIST_LIMIT) {
-      reloaded = await pullAndLoad(ctx, spec, pullQuery(sql), jobRunId);
+      reloaded = await pullAndLoad(ctx, spec, sql, pullQuery(sql), { jobRunId });
     } else {
       for (let i = 0; i < changedKeys.length; i += KEY_CHUNK) {
         const chunk = changedKeys.slice(i, i + KEY_CHUNK);
         const keyFilter = `(${keyCols.map((k) => `q.${k}`).join(', ')}) IN (VALUES ${chunk.map((row) => `(${row.map(q).join(', ')})`).join(', ')})`;
-        const r = await pullAndLoad(ctx, spec, pullQuery(sql, { keyFilter }), jobRunId);
+        const r = await pullAndLoad(ctx, spec, sql, pullQuery(sql, { keyFilter }), { jobRunId });
         reloaded = reloaded
           ? { rowsIn: reloaded.rowsIn + r.rowsIn, rowsOut: reloaded.rowsOut + r.rowsOut, rejected: reloaded.rejected + r.rejected, watermark: r.watermark }
           : r;
       }
     }
     return { entity: spec.entity, sourceRows, deleted, changed: changedKeys.length, reloaded };
-  } finally {
-    await removeFile(file);
-  }
-}
-
-async function pullAndLoad(ctx: IngestContext, spec: EntitySpec, query: string, jobRunId: number | null): Promise<BatchResult> {
-  const file = scratchFile(ctx, spec.entity);
-  try {
-    await copyToFile(ctx.source, query, file);
-    return await loadBatch(ctx.warehouse, { source: sourceName(ctx), spec, file, jobRunId });
   } finally {
     await removeFile(file);
   }

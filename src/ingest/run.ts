@@ -5,9 +5,10 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
-import { getWatermark, loadBatch, removeFile, type BatchHooks, type BatchResult } from './load-batch.ts';
+import type { EntitySpec } from './entities.ts';
+import { getWatermark, loadBatch, type BatchHooks, type BatchResult } from './load-batch.ts';
 import { loadProfile, type Profile } from './profile.ts';
-import { copyToFile, pullQuery } from './pull.ts';
+import { copyThroughPipe, pullQuery, queryColumns } from './pull.ts';
 
 export interface IngestContext {
   config: Pick<Config, 'PROFILE' | 'TENANT_ID' | 'DEFAULT_CURRENCY' | 'LOOKBACK_MINUTES' | 'DUCKDB_PATH'>;
@@ -46,12 +47,12 @@ export function profileOf(ctx: IngestContext): Profile {
   return loadProfile(ctx.config.PROFILE, { tenantId: ctx.config.TENANT_ID, currency: ctx.config.DEFAULT_CURRENCY });
 }
 
-/** Scratch directory for COPY files, beside the DuckDB file (same disk, cleaned per batch). */
-export function scratchFile(ctx: IngestContext, tag: string): string {
+/** Scratch path for COPY pipes and key lists, beside the DuckDB file (removed after each use). */
+export function scratchFile(ctx: IngestContext, tag: string, ext = 'csv'): string {
   const base = ctx.config.DUCKDB_PATH === ':memory:' ? join(process.cwd(), 'data') : dirname(ctx.config.DUCKDB_PATH);
   const dir = join(base, 'tmp');
   mkdirSync(dir, { recursive: true });
-  return join(dir, `${tag}-${process.pid}-${randomBytes(4).toString('hex')}.csv`);
+  return join(dir, `${tag}-${process.pid}-${randomBytes(4).toString('hex')}.${ext}`);
 }
 
 /** `watermark − lookback`, so rows that committed late with an older timestamp are read again. */
@@ -63,52 +64,45 @@ export function sinceFor(watermark: string | null, lookbackMinutes: number): str
 }
 
 /**
+ * Streams one query's rows from PostgreSQL into a canonical table through a named pipe, as one
+ * batch (one transaction with its watermark).
+ */
+export async function pullAndLoad(
+  ctx: IngestContext,
+  spec: EntitySpec,
+  profileSql: string,
+  query: string,
+  opts: { jobRunId?: number | null; hooks?: BatchHooks } = {},
+): Promise<BatchResult> {
+  const header = await queryColumns(ctx.source, profileSql);
+  const path = scratchFile(ctx, spec.entity, 'pipe');
+  return loadBatch(ctx.warehouse, {
+    source: sourceName(ctx),
+    spec,
+    input: { header, path, feed: (read) => copyThroughPipe(ctx.source, query, path, read) },
+    jobRunId: opts.jobRunId ?? null,
+    hooks: opts.hooks,
+  });
+}
+
+/**
  * Pulls every entity of the profile from PostgreSQL into the warehouse, one entity per transaction,
  * dimensions before facts. Each entity's batch and watermark commit together.
  */
 export async function ingestAll(ctx: IngestContext, opts: IngestOptions = {}): Promise<IngestSummary> {
   const profile = profileOf(ctx);
   const source = sourceName(ctx);
-  const todo = profile.entities.filter(({ spec }) => !opts.entities || opts.entities.includes(spec.entity));
-
-  // PostgreSQL streams the next entity while DuckDB loads the current one: on two cores the pull and
-  // the load overlap instead of adding up. Commits still happen one entity at a time, in order.
-  const pull = async (i: number) => {
-    const { spec, sql } = todo[i]!;
+  const results: EntityResult[] = [];
+  for (const { spec, sql } of profile.entities) {
+    if (opts.entities && !opts.entities.includes(spec.entity)) continue;
     const started = Date.now();
     const wm = opts.mode === 'full' ? null : await getWatermark(ctx.warehouse, source, spec.entity);
     const since = sinceFor(wm, ctx.config.LOOKBACK_MINUTES);
-    const file = scratchFile(ctx, spec.entity);
-    try {
-      await copyToFile(ctx.source, pullQuery(sql, { since }), file);
-    } catch (err) {
-      await removeFile(file);
-      throw err;
-    }
-    return { spec, since, file, started };
-  };
-
-  const results: EntityResult[] = [];
-  let next = todo.length ? pull(0) : null;
-  try {
-    for (let i = 0; i < todo.length; i++) {
-      const pulled = await next!;
-      next = i + 1 < todo.length ? pull(i + 1) : null;
-      // Keep a failed prefetch from surfacing as an unhandled rejection while this batch loads.
-      next?.catch(() => undefined);
-      try {
-        const result = await loadBatch(ctx.warehouse, { source, spec: pulled.spec, file: pulled.file, jobRunId: opts.jobRunId ?? null, hooks: opts.hooks });
-        const entry = { entity: pulled.spec.entity, since: pulled.since, ms: Date.now() - pulled.started, ...result };
-        results.push(entry);
-        ctx.logger?.debug({ ...entry }, 'ingested entity');
-        await opts.hooks?.afterBatch?.(pulled.spec.entity, result);
-      } finally {
-        await removeFile(pulled.file);
-      }
-    }
-  } finally {
-    // On failure, let a prefetch in flight finish and remove its file.
-    if (next) await next.then((p) => removeFile(p.file)).catch(() => undefined);
+    const result = await pullAndLoad(ctx, spec, sql, pullQuery(sql, { since }), { jobRunId: opts.jobRunId, hooks: opts.hooks });
+    const entry = { entity: spec.entity, since, ms: Date.now() - started, ...result };
+    results.push(entry);
+    ctx.logger?.debug({ ...entry }, 'ingested entity');
+    await opts.hooks?.afterBatch?.(spec.entity, result);
   }
   return {
     entities: results,

@@ -49,20 +49,18 @@ export async function loadBatch(
       const rowsIn = Number(stats?.rows_in ?? 0);
       const rejected = Number(stats?.rejected ?? 0);
       if (rejected > 0) await conn.run(sql.reject(source, jobRunId));
-      await conn.run(sql.good);
       const targetHasRows = (await all(conn, `SELECT 1 FROM "${spec.table}" LIMIT 1`)).length > 0;
       const dirty = sql.dirtyDays(targetHasRows);
       if (dirty) await conn.run(dirty);
       if (targetHasRows) await conn.run(sql.deleteOld);
-      await conn.run(sql.insert);
-      const [out] = await all<{ n: string }>(conn, 'SELECT count(*) AS n FROM good');
+      const inserted = await conn.run(sql.insert);
       await advanceWatermark(conn, source, spec.entity, stats?.wm ?? null);
       await hooks?.beforeCommit?.(spec.entity);
-      return { rowsIn, rowsOut: Number(out?.n ?? 0), rejected, watermark: stats?.wm ?? null };
+      return { rowsIn, rowsOut: Number(inserted.rowsChanged), rejected, watermark: stats?.wm ?? null };
     });
   } finally {
     await wh.withWriter(async (conn) => {
-      await conn.run('DROP TABLE IF EXISTS typed; DROP TABLE IF EXISTS good;');
+      await conn.run('DROP TABLE IF EXISTS typed');
     }).catch(() => undefined);
   }
 }

@@ -73,8 +73,6 @@ export interface BatchSql {
   /** Reads the CSV into temp table `typed`: typed columns, `_reason`, `_payload` (raw row, rejects only). */
   stage: string;
   reject: (source: string, jobRunId: number | null) => string;
-  /** Good rows, the newest version of each key only, into temp table `good`. */
-  good: string;
   dirtyDays: (includeOldVersions: boolean) => string | null;
   deleteOld: string;
   insert: string;
@@ -97,13 +95,11 @@ export function buildBatchSql(spec: EntitySpec, header: string[], csvPath: strin
     (x): x is string => x !== null,
   );
   const columnsStruct = `{${header.map((h) => `${lit(h)}: 'VARCHAR'`).join(', ')}}`;
-  const keyText = `concat_ws('|', ${keyCols.map((k) => (present.has(k) ? `s.${ident(k)}` : 'NULL')).join(', ')})`;
   const stage = `CREATE OR REPLACE TEMP TABLE typed AS
 SELECT s.tenant_id AS tenant_id,
   ${spec.columns.map((c) => `${typedExpr(c, present.has(c.name))} AS ${ident(c.name)}`).join(',\n  ')},
   TRY_CAST(s._cursor_ts AS TIMESTAMP) AS _cursor_ts,
   ${rowHashSql(header, 's', 'duckdb')} AS _hash,
-  ${keyText} AS _key,
   nullif(concat_ws('; ', ${checks.join(', ')}), '') AS _reason,
   CASE WHEN _reason IS NOT NULL THEN to_json(s) END AS _payload
 FROM read_csv(${lit(csvPath)}, header = true, auto_detect = false, columns = ${columnsStruct},
@@ -116,19 +112,18 @@ FROM read_csv(${lit(csvPath)}, header = true, auto_detect = false, columns = ${c
     stage,
     // The lookback re-reads a rejected row on every run: record each distinct version once.
     reject: (source, jobRunId) => `INSERT INTO rejected_rows (source, entity, tenant_id, key, reason, payload, row_hash, job_run_id, rejected_at)
-SELECT ${lit(source)}, ${lit(spec.entity)}, tenant_id, _key, _reason, _payload, _hash, ${jobRunId ?? 'NULL'}, now()::TIMESTAMP
+SELECT ${lit(source)}, ${lit(spec.entity)}, tenant_id, concat_ws('|', ${keyCols.map((k) => `${ident(k)}::VARCHAR`).join(', ')}), _reason, _payload, _hash, ${jobRunId ?? 'NULL'}, now()::TIMESTAMP
 FROM typed x WHERE _reason IS NOT NULL AND NOT EXISTS (
   SELECT 1 FROM rejected_rows r WHERE r.source = ${lit(source)} AND r.entity = ${lit(spec.entity)} AND r.row_hash = x._hash)`,
-    good: `CREATE OR REPLACE TEMP TABLE good AS
-SELECT * EXCLUDE (_key, _reason, _payload) FROM typed WHERE _reason IS NULL
-QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY _cursor_ts DESC NULLS LAST) = 1`,
     dirtyDays: (includeOld) =>
       day &&
       `INSERT INTO dirty_days SELECT DISTINCT tenant_id, CAST(${day} AS DATE) FROM (
-  SELECT tenant_id, ${day} FROM good
-  ${includeOld ? `UNION ALL SELECT t.tenant_id, t.${day} FROM ${ident(spec.table)} t SEMI JOIN good g ON ${join}` : ''}
+  SELECT tenant_id, ${day} FROM typed WHERE _reason IS NULL
+  ${includeOld ? `UNION ALL SELECT t.tenant_id, t.${day} FROM ${ident(spec.table)} t SEMI JOIN typed g ON ${join} AND g._reason IS NULL` : ''}
 ) WHERE ${day} IS NOT NULL`,
-    deleteOld: `DELETE FROM ${ident(spec.table)} t USING good g WHERE ${join}`,
-    insert: `INSERT INTO ${ident(spec.table)} (${cols}) SELECT ${cols} FROM good`,
+    deleteOld: `DELETE FROM ${ident(spec.table)} t USING (SELECT DISTINCT ${keyList} FROM typed WHERE _reason IS NULL) g WHERE ${join}`,
+    // Straight from the staged rows, newest version per key: no second copy of the batch.
+    insert: `INSERT INTO ${ident(spec.table)} (${cols}) SELECT ${cols} FROM typed WHERE _reason IS NULL
+QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY _cursor_ts DESC NULLS LAST) = 1`,
   };
 }

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import type pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { IngestContext } from '../../src/ingest/run.ts';
@@ -22,5 +23,28 @@ export async function openTestWarehouse(source: pg.Pool, env: Record<string, str
       await warehouse.close();
       dir.remove();
     },
+  };
+}
+
+/**
+ * A scratch warehouse for one suite: opened before its tests, closed and removed after them.
+ * `scratch.wh` is valid inside tests and hooks.
+ */
+export function useScratchWarehouse(): { readonly wh: Warehouse; readonly dir: string } {
+  const dir = tempDir();
+  let wh: Warehouse | undefined;
+  beforeAll(async () => {
+    wh = await Warehouse.open({ path: `${dir.path}/w.duckdb`, threads: 1 });
+  });
+  afterAll(async () => {
+    await wh?.close();
+    dir.remove();
+  });
+  return {
+    get wh() {
+      if (!wh) throw new Error('scratch warehouse is used outside a test');
+      return wh;
+    },
+    dir: dir.path,
   };
 }

@@ -1,23 +1,14 @@
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobRunner } from '../../src/jobs/runner.ts';
-import { Warehouse } from '../../src/warehouse/warehouse.ts';
-import { tempDir } from '../helpers/source-db.ts';
+import { useScratchWarehouse } from '../helpers/warehouse.ts';
 
 describe('JobRunner', () => {
-  const dir = tempDir();
-  let wh: Warehouse;
-  beforeAll(async () => {
-    wh = await Warehouse.open({ path: `${dir.path}/w.duckdb`, threads: 1 });
-  });
-  afterAll(async () => {
-    await wh.close();
-    dir.remove();
-  });
+  const scratch = useScratchWarehouse();
 
   it('records every attempt and retries with backoff until success', async () => {
     let calls = 0;
-    const runner = new JobRunner(wh, {
+    const runner = new JobRunner(scratch.wh, {
       flaky: async () => {
         calls++;
         if (calls < 3) throw new Error(`boom ${calls}`);
@@ -26,7 +17,7 @@ describe('JobRunner', () => {
     }, { retries: 3, retryBaseMs: 10, logger: pino({ level: 'silent' }) });
     const out = await runner.run('flaky');
     expect(out.rowsOut).toBe(6);
-    const runs = await wh.query<{ attempt: number; status: string; error: string | null; rows_rejected: string }>(
+    const runs = await scratch.wh.query<{ attempt: number; status: string; error: string | null; rows_rejected: string }>(
       `SELECT attempt, status, error, rows_rejected FROM job_runs WHERE job = 'flaky' ORDER BY id`,
     );
     expect(runs).toEqual([
@@ -40,7 +31,7 @@ describe('JobRunner', () => {
     let started = 0;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const runner = new JobRunner(wh, {
+    const runner = new JobRunner(scratch.wh, {
       slow: async () => {
         started++;
         await gate;

@@ -1,25 +1,16 @@
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ENTITIES } from '../../src/ingest/entities.ts';
 import { loadBatch } from '../../src/ingest/load-batch.ts';
-import { Warehouse } from '../../src/warehouse/warehouse.ts';
-import { tempDir } from '../helpers/source-db.ts';
+import { useScratchWarehouse } from '../helpers/warehouse.ts';
 
 const header = ['tenant_id', 'order_id', 'customer_id', 'status', 'raw_status', 'total', 'currency', 'created_at', '_cursor_ts'];
 
 describe('loadBatch on a CSV batch', () => {
-  const dir = tempDir();
-  let wh: Warehouse;
-  beforeAll(async () => {
-    wh = await Warehouse.open({ path: `${dir.path}/w.duckdb`, threads: 1 });
-  });
-  afterAll(async () => {
-    await wh.close();
-    dir.remove();
-  });
+  const scratch = useScratchWarehouse();
 
   it('keeps the newest version of a key seen twice, and checks each row on its own', async () => {
-    const path = `${dir.path}/orders.csv`;
+    const path = `${scratch.dir}/orders.csv`;
     writeFileSync(path, [
       header.join(','),
       't1,o1,c1,paid,completed,10.00,USD,2026-01-01 10:00:00,2026-01-01 10:00:00',
@@ -29,16 +20,16 @@ describe('loadBatch on a CSV batch', () => {
       't2,o1,c9,paid,completed,7.00,USD,not a time,2026-01-02 12:00:00',
       ',o4,c1,paid,completed,1.00,USD,2026-01-02 12:00:00,2026-01-02 12:00:00',
     ].join('\n') + '\n');
-    const r = await loadBatch(wh, { source: 'test', spec: ENTITIES.orders!, input: { header, path }, jobRunId: null });
+    const r = await loadBatch(scratch.wh, { source: 'test', spec: ENTITIES.orders!, input: { header, path }, jobRunId: null });
     expect(r).toEqual({ rowsIn: 6, rowsOut: 2, rejected: 3, watermark: '2026-01-03 09:00:00' });
-    const rows = await wh.query<{ k: string; status: string; total: string; currency: string }>(
+    const rows = await scratch.wh.query<{ k: string; status: string; total: string; currency: string }>(
       `SELECT tenant_id || '/' || order_id AS k, status, total::VARCHAR AS total, currency FROM orders ORDER BY 1`,
     );
     expect(rows).toEqual([
       { k: 't1/o1', status: 'refunded', total: '10.00', currency: 'USD' },
       { k: 't1/o3', status: 'paid', total: '5.50', currency: 'EUR' },
     ]);
-    const rejects = await wh.query<{ key: string; reason: string }>(`SELECT key, reason FROM rejected_rows ORDER BY key`);
+    const rejects = await scratch.wh.query<{ key: string; reason: string }>(`SELECT key, reason FROM rejected_rows ORDER BY key`);
     expect(rejects).toEqual([
       { key: 'o4', reason: 'missing key tenant_id' },
       { key: 't1|o2', reason: 'unparsable number total: 1e999' },

@@ -75,9 +75,9 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
       logger.info({ reason, deadlineMs: deadline }, 'shutting down');
       await schedules?.stop();
       const drained = await runner.drain(deadline);
-      if (!drained) logger.warn({ deadlineMs: deadline }, 'a job was still running at the deadline; its transaction is rolled back');
+      if (!drained) logger.warn({ deadlineMs: deadline }, 'a job was still running at the deadline; interrupting it (its transaction rolls back)');
       await server.close(Math.max(1000, deadline / 3));
-      await warehouse.close();
+      await warehouse.close({ interruptAfterMs: 0 });
       await source.end();
       logger.info('stopped');
     })();

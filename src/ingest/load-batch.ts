@@ -67,8 +67,8 @@ export async function loadBatch(
 
 async function advanceWatermark(conn: DuckDBConnection, source: string, entity: string, wm: string | null): Promise<void> {
   await conn.run(
-    `INSERT INTO ingest_state (source, entity, watermark_ts, updated_at, rows_total)
-     VALUES ($source, $entity, $wm::TIMESTAMP, now()::TIMESTAMP, 0)
+    `INSERT INTO ingest_state (source, entity, watermark_ts, updated_at)
+     VALUES ($source, $entity, $wm::TIMESTAMP, now()::TIMESTAMP)
      ON CONFLICT (source, entity) DO UPDATE SET
        watermark_ts = CASE WHEN excluded.watermark_ts IS NULL THEN ingest_state.watermark_ts
                            ELSE greatest(coalesce(ingest_state.watermark_ts, excluded.watermark_ts), excluded.watermark_ts) END,

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
@@ -52,7 +52,29 @@ export function scratchFile(ctx: IngestContext, tag: string, ext = 'csv'): strin
   const base = ctx.config.DUCKDB_PATH === ':memory:' ? join(process.cwd(), 'data') : dirname(ctx.config.DUCKDB_PATH);
   const dir = join(base, 'tmp');
   mkdirSync(dir, { recursive: true });
+  removeOrphans(dir);
   return join(dir, `${tag}-${process.pid}-${randomBytes(4).toString('hex')}.${ext}`);
+}
+
+const swept = new Set<string>();
+
+/** Pipes and key lists left by a process that died mid-run (their names carry its pid). */
+function removeOrphans(dir: string): void {
+  if (swept.has(dir)) return;
+  swept.add(dir);
+  for (const name of readdirSync(dir)) {
+    const pid = Number(/-(\d+)-[0-9a-f]{8}\.\w+$/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !isAlive(pid)) rmSync(join(dir, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** `watermark − lookback`, so rows that committed late with an older timestamp are read again. */

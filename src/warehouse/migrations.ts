@@ -55,8 +55,8 @@ CREATE TABLE conversations (
   handled_by VARCHAR, started_at TIMESTAMP, first_response_at TIMESTAMP, escalated BOOLEAN, _hash VARCHAR);
 
 CREATE TABLE ingest_state (
-  source VARCHAR NOT NULL, entity VARCHAR NOT NULL, watermark_ts TIMESTAMP, watermark_key VARCHAR,
-  rows_total BIGINT DEFAULT 0, updated_at TIMESTAMP, reconciled_at TIMESTAMP, PRIMARY KEY (source, entity));
+  source VARCHAR NOT NULL, entity VARCHAR NOT NULL, watermark_ts TIMESTAMP,
+  updated_at TIMESTAMP, reconciled_at TIMESTAMP, PRIMARY KEY (source, entity));
 CREATE SEQUENCE rejected_rows_seq;
 CREATE TABLE rejected_rows (
   id BIGINT DEFAULT nextval('rejected_rows_seq'), source VARCHAR NOT NULL, entity VARCHAR NOT NULL,
@@ -94,13 +94,23 @@ CREATE TABLE kpi_product_events_15m (
 CREATE TABLE kpi_product_payments_15m (
   tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, product_id VARCHAR NOT NULL, currency VARCHAR NOT NULL,
   units BIGINT NOT NULL, gross DECIMAL(18,2) NOT NULL, refunds DECIMAL(18,2) NOT NULL);
--- Non-additive metrics (distinct paying customers, per-country figures): one narrow row per
--- (bucket, customer, currency) with a succeeded/refunded payment.
+-- Per-country figures: one narrow row per (bucket, customer, currency) with a succeeded/refunded payment.
 CREATE TABLE kpi_customer_15m (
   tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, customer_id VARCHAR, currency VARCHAR NOT NULL,
   payments BIGINT NOT NULL, gross DECIMAL(18,2) NOT NULL, refunds DECIMAL(18,2) NOT NULL);
-CREATE TABLE kpi_customer_first (
-  tenant_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL, first_bucket TIMESTAMP NOT NULL);
+-- Distinct paying customers over any range, exactly, without count(DISTINCT): one row per (customer,
+-- bucket with a succeeded/refunded payment) with the customer's previous and next such bucket. The
+-- customers paying in [a, b) are the rows in [a, b) whose prev is before a (or null): each customer
+-- has exactly one such row, its first in the range.
+CREATE TABLE kpi_paying_15m (
+  tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, customer_id VARCHAR NOT NULL, prev TIMESTAMP, next TIMESTAMP);
+-- The same count for whole UTC days, so a long range costs O(days), not O(customers): n = rows of
+-- kpi_paying_15m on day d whose prev is before midnight of day p (or null), for every p in [lo, d],
+-- lo being kpi_paying_lo.lo of the tenant (for p <= lo the count is the one at lo).
+CREATE TABLE kpi_paying_days (tenant_id VARCHAR NOT NULL, p DATE NOT NULL, d DATE NOT NULL, n BIGINT NOT NULL);
+CREATE TABLE kpi_paying_lo (tenant_id VARCHAR NOT NULL, lo DATE NOT NULL);
+-- First ever succeeded/refunded payment per customer (rows of kpi_paying_15m with a null prev), counted per bucket.
+CREATE TABLE kpi_new_customers_15m (tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, customers BIGINT NOT NULL);
 -- Subscriptions as signed events at exact timestamps (start +, cancel -): MRR at t = sum of deltas
 -- with ts <= t. Rebuilt whole on each refresh (subscriptions carry no dirty-day tracking and are small).
 CREATE TABLE kpi_subscription_events (

@@ -91,9 +91,28 @@ export class Warehouse {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the file. With `interruptAfterMs`, a write still running after that long is interrupted
+   * (its transaction rolls back) instead of holding shutdown hostage.
+   */
+  async close(opts: { interruptAfterMs?: number } = {}): Promise<void> {
     if (this.closed) return;
-    await this.writeQueue;
+    if (opts.interruptAfterMs === undefined) {
+      await this.writeQueue;
+    } else {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        this.writeQueue.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), opts.interruptAfterMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        this.writer.interrupt();
+        await this.writeQueue;
+      }
+    }
     this.closed = true;
     for (const c of this.readers) c.closeSync();
     this.readers = [];

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { ingestAll } from '../../src/ingest/run.ts';
@@ -36,7 +37,11 @@ describe('a process killed mid-batch', () => {
       const [counts] = await warehouse.query<{ o: string; p: string }>(`SELECT (SELECT count(*) FROM orders) AS o, (SELECT count(*) FROM payments) AS p`);
       expect(counts).toEqual({ o: '20', p: '0' });
 
+      // A pipe a killed process left behind (its name carries the dead pid) is swept by the next run.
+      writeFileSync(`${dir.path}/tmp/payments-${child.pid}-0123abcd.pipe`, '');
+      const leftovers = () => readdirSync(`${dir.path}/tmp`).filter((n) => n.includes(`-${child.pid}-`));
       await ingestAll({ config, warehouse, source: db.pool });
+      expect(leftovers()).toEqual([]);
       const [sum] = await warehouse.query<{ s: string; n: string }>(`SELECT sum(amount)::VARCHAR AS s, count(*) AS n FROM payments`);
       const { rows } = await db.pool.query<{ s: string; n: string }>(`SELECT sum(amount)::text AS s, count(*)::text AS n FROM payments`);
       expect(sum).toEqual(rows[0]);

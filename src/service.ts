@@ -5,6 +5,7 @@ import { createApp } from './api/app.ts';
 import { serve } from './api/server.ts';
 import type { Config } from './config.ts';
 import { defineJobs } from './jobs/definitions.ts';
+import { createJobMetrics } from './jobs/metrics.ts';
 import { failOrphanedRuns } from './jobs/run-log.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { scheduleJobs } from './jobs/scheduler.ts';
@@ -37,15 +38,16 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
   const warehouse = await Warehouse.open({ path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS });
   const source = openSourcePool(config.SOURCE_DATABASE_URL, logger);
   await failOrphanedRuns(warehouse);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
   const runner = new JobRunner(warehouse, defineJobs({ config, warehouse, source, logger }), {
     retries: config.JOB_RETRIES,
     retryBaseMs: config.JOB_RETRY_BASE_MS,
     logger,
+    metrics: createJobMetrics(registry),
   });
   for (const job of opts.runFirst ?? []) await runner.run(job);
 
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
   const app = createApp({
     config,
     warehouse,

@@ -1,6 +1,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { Warehouse } from '../warehouse/warehouse.ts';
+import type { JobMetrics } from './metrics.ts';
 import { finishRun, startRun, type RunOutcome } from './run-log.ts';
 
 export type JobFn = (ctx: { jobRunId: number; signal: AbortSignal }) => Promise<RunOutcome>;
@@ -9,6 +10,7 @@ export interface RunnerOptions {
   retries: number;
   retryBaseMs: number;
   logger: Logger;
+  metrics?: JobMetrics;
 }
 
 /**
@@ -55,10 +57,12 @@ export class JobRunner {
         try {
           const outcome = await fn({ jobRunId: id, signal });
           await finishRun(this.wh, id, 'succeeded', outcome);
+          this.opts.metrics?.record(name, 'succeeded', (Date.now() - started) / 1000, outcome);
           logger.info({ job: name, run: id, attempt, ms: Date.now() - started, rowsIn: outcome.rowsIn, rowsOut: outcome.rowsOut, rejected: outcome.rejected, outcome: 'succeeded' }, 'job run');
           return outcome;
         } catch (err) {
           await finishRun(this.wh, id, 'failed', {}, err).catch(() => undefined);
+          this.opts.metrics?.record(name, 'failed', (Date.now() - started) / 1000);
           logger.warn({ job: name, run: id, attempt, ms: Date.now() - started, err, outcome: 'failed' }, 'job run');
           throw err;
         }

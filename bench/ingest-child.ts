@@ -23,7 +23,7 @@ process.stdout.write(JSON.stringify({
   ingestMs: tIngest - t0,
   rollupMs: tDone - tIngest,
   totalMs: tDone - t0,
-  entities: summary.entities.map((e) => ({ entity: e.entity, rows: e.rowsIn, ms: e.ms })),
+  entities: summary.entities.map((e) => ({ entity: e.entity, rows: e.rowsIn, ms: e.ms, ...e.timings })),
   rollupDays: rollups.days,
   maxRssMb: process.resourceUsage().maxRSS / 1024,
 }) + '\n');

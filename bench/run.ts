@@ -76,7 +76,9 @@ try {
   const profile = loadProfile(config.PROFILE, { tenantId: config.TENANT_ID, currency: config.DEFAULT_CURRENCY });
   const tCopy = performance.now();
   let bytes = 0;
-  for (const { sql } of profile.entities) {
+  const copyMsByEntity: Record<string, number> = {};
+  for (const { spec, sql } of profile.entities) {
+    const t = performance.now();
     const c = await pool.connect();
     try {
       await c.query(`SET TimeZone = 'UTC'`);
@@ -85,15 +87,20 @@ try {
     } finally {
       c.release();
     }
+    copyMsByEntity[spec.entity] = performance.now() - t;
   }
   const copyMs = performance.now() - tCopy;
-  const full = runChild('full', env) as { rowsIn: number; ingestMs: number; rollupMs: number; totalMs: number; maxRssMb: number; entities: unknown };
+  type EntityTiming = { entity: string; rows: number; ms: number; stageMs: number; mergeMs: number; commitMs: number };
+  const full = runChild('full', env) as { rowsIn: number; ingestMs: number; rollupMs: number; totalMs: number; maxRssMb: number; entities: EntityTiming[] };
   console.log('\n## Full ingest');
   console.log(`raw COPY of the profile's rows: ${fmt(copyMs / 1000, 2)} s (${fmt(bytes / 1e6)} MB)`);
   console.log(`pricecast full ingest:          ${fmt(full.ingestMs / 1000, 2)} s for ${full.rowsIn.toLocaleString()} rows = ${fmt(full.rowsIn / (full.ingestMs / 1000), 0)} rows/s (+ rollups ${fmt(full.rollupMs / 1000, 2)} s)`);
   console.log(`throughput vs raw COPY:         ${fmt((100 * copyMs) / full.ingestMs, 0)}% (target ≥ 50%)`);
   console.log(`peak RSS of the ingest process: ${fmt(full.maxRssMb, 0)} MiB (target < 1024)`);
-  console.log(`per entity: ${JSON.stringify(full.entities)}`);
+  console.log('entity            rows   raw COPY s   ours s  (pull+stage / checks+merge / commit)');
+  for (const e of full.entities) {
+    console.log(`${e.entity.padEnd(17)}${String(e.rows).padStart(9)}  ${fmt((copyMsByEntity[e.entity] ?? 0) / 1000, 2).padStart(9)}  ${fmt(e.ms / 1000, 2).padStart(7)}  (${fmt(e.stageMs / 1000, 2)} / ${fmt(e.mergeMs / 1000, 2)} / ${fmt(e.commitMs / 1000, 2)})`);
+  }
 
   // 2. Change 1% of the payments (refunds, which move their cursor) and add 1% new ones, then ingest incrementally.
   const { rows: [{ n: paymentRows } = { n: '0' }] } = await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM payments');

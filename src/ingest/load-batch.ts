@@ -5,6 +5,8 @@ import type { EntitySpec } from './entities.ts';
 import { buildBatchSql } from './merge-sql.ts';
 
 export interface BatchResult {
+  /** Where the time went: pull + stage (overlapped), checks and merge, commit. */
+  timings?: { stageMs: number; mergeMs: number; commitMs: number };
   rowsIn: number;
   rowsOut: number;
   rejected: number;
@@ -39,9 +41,13 @@ export async function loadBatch(
   const currencies = (await wh.query<{ code: string }>('SELECT code FROM currencies ORDER BY code')).map((r) => r.code);
   const sql = buildBatchSql(spec, input.header, input.path, currencies);
   try {
-    return await wh.transaction(async (conn) => {
+    const t0 = performance.now();
+    let tStaged = t0;
+    let tMerged = t0;
+    const result = await wh.transaction(async (conn) => {
       if (input.feed) await input.feed(() => conn.run(sql.stage));
       else await conn.run(sql.stage);
+      tStaged = performance.now();
       const [stats] = await all<{ rows_in: string; rejected: string; wm: string | null }>(
         conn,
         `SELECT count(*) AS rows_in, count(_reason) AS rejected, max(_cursor_ts)::VARCHAR AS wm FROM typed`,
@@ -56,8 +62,11 @@ export async function loadBatch(
       const inserted = await conn.run(sql.insert);
       await advanceWatermark(conn, source, spec.entity, stats?.wm ?? null);
       await hooks?.beforeCommit?.(spec.entity);
+      tMerged = performance.now();
       return { rowsIn, rowsOut: Number(inserted.rowsChanged), rejected, watermark: stats?.wm ?? null };
     });
+    const ms = (a: number, b: number) => Math.round(b - a);
+    return { ...result, timings: { stageMs: ms(t0, tStaged), mergeMs: ms(tStaged, tMerged), commitMs: ms(tMerged, performance.now()) } };
   } finally {
     await wh.withWriter(async (conn) => {
       await conn.run('DROP TABLE IF EXISTS typed');

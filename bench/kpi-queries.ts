@@ -21,7 +21,7 @@ import { hashApiKey } from '../src/api/auth.ts';
 import { serve } from '../src/api/server.ts';
 import { loadConfig } from '../src/config.ts';
 import type { KpiRange } from '../src/models/kpis/common.ts';
-import { getSummary } from '../src/models/kpis/get-summary.ts';
+import { getSummaries } from '../src/models/kpis/get-summary.ts';
 import { getTimeseries } from '../src/models/kpis/get-timeseries.ts';
 import { kpiCache } from '../src/models/kpis/cache.ts';
 import { refreshRollups } from '../src/models/kpis/rollups.ts';
@@ -169,7 +169,7 @@ try {
   kpiCache.enabled = false;
   console.log(`\n## Query functions (cache off, ${RUNS} sequential runs)`);
   for (const [name, r] of ranges) {
-    const s = await latency(RUNS, () => Promise.all([getSummary(wh, r), getSummary(wh, prevOf(r))]));
+    const s = await latency(RUNS, () => getSummaries(wh, r.tenantId, [r, prevOf(r)]));
     const t = await latency(RUNS, () => getTimeseries(wh, r, { metric: 'revenue_net', granularity: 'day', tz: 'America/New_York', defaultCurrency: 'USD' }));
     const pc = await latency(RUNS, () => getTimeseries(wh, r, { metric: 'paying_customers', granularity: 'day', tz: 'America/New_York', defaultCurrency: 'USD' }));
     console.log(`${name.padEnd(8)} summary+previous p50 ${fmt(s.p50, 2)} p99 ${fmt(s.p99, 2)} ms | timeseries revenue_net/day p50 ${fmt(t.p50, 2)} p99 ${fmt(t.p99, 2)} ms | paying_customers/day p50 ${fmt(pc.p50, 2)} p99 ${fmt(pc.p99, 2)} ms`);

@@ -293,7 +293,34 @@ describe('KPI rollups', () => {
     await checkAll();
 
     // The incremental result is exactly what a full rebuild produces.
-    const tables = ['kpi_payments_15m', 'kpi_orders_15m', 'kpi_page_views_15m', 'kpi_product_events_15m', 'kpi_product_payments_15m', 'kpi_customer_15m', 'kpi_customer_first'];
+    const tables = ['kpi_payments_15m', 'kpi_orders_15m', 'kpi_page_views_15m', 'kpi_product_events_15m', 'kpi_product_payments_15m', 'kpi_customer_15m', 'kpi_paying_15m', 'kpi_paying_days', 'kpi_paying_lo', 'kpi_new_customers_15m'];
+    const snapshot = async () => Object.fromEntries(await Promise.all(tables.map(async (t) =>
+      [t, (await db(wh).query<{ h: string }>(`SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t::VARCHAR))::VARCHAR, '') AS h FROM ${t} t`))[0]!.h] as const)));
+    const incremental = await snapshot();
+    await refreshRollups(wh, { full: true });
+    expect(await snapshot()).toEqual(incremental);
+  });
+
+  it('a refresh of a few dirty days (the incremental path) equals a full rebuild, including earlier-than-ever payments', async () => {
+    await wh.transaction(async (conn) => {
+      const days = `CAST(created_at AS DATE) IN (DATE '2024-03-10', DATE '2024-06-02', DATE '2024-11-03')`;
+      await conn.run(`CREATE TEMP TABLE before_days AS SELECT DISTINCT tenant_id, CAST(created_at AS DATE) AS day FROM payments WHERE ${days}`);
+      // Status flips (a customer's first payment may stop counting), a move to another dirty day,
+      // deletes, and a customer whose first payment ever lands before the history started.
+      await conn.run(`UPDATE payments SET status = CASE status WHEN 'succeeded' THEN 'failed' ELSE 'succeeded' END WHERE ${days} AND hash(payment_id) % 3 = 0`);
+      await conn.run(`UPDATE payments SET created_at = TIMESTAMP '2024-06-02 23:50:00' WHERE ${days} AND hash(payment_id) % 7 = 1`);
+      await conn.run(`DELETE FROM payments WHERE ${days} AND hash(payment_id) % 5 = 2`);
+      await conn.run(`INSERT INTO payments (tenant_id, payment_id, source, customer_id, amount, currency, status, refunded_amount, created_at)
+        VALUES ('t1', 'early1', 'db', 'c3', 5.00, 'USD', 'succeeded', 0, TIMESTAMP '2023-12-30 10:00:00'),
+               ('t2', 'early2', 'db', 'c8', 5.00, 'USD', 'succeeded', 0, TIMESTAMP '2024-03-10 00:05:00')`);
+      await conn.run(`INSERT INTO dirty_days SELECT tenant_id, day FROM before_days
+        UNION SELECT tenant_id, CAST(created_at AS DATE) FROM payments WHERE ${days} OR payment_id LIKE 'early%'`);
+      await conn.run('DROP TABLE before_days');
+    });
+    const res = await refreshRollups(wh);
+    expect(res.days).toBeLessThan(10);
+    await checkAll();
+    const tables = ['kpi_payments_15m', 'kpi_customer_15m', 'kpi_paying_15m', 'kpi_paying_days', 'kpi_paying_lo', 'kpi_new_customers_15m'];
     const snapshot = async () => Object.fromEntries(await Promise.all(tables.map(async (t) =>
       [t, (await db(wh).query<{ h: string }>(`SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t::VARCHAR))::VARCHAR, '') AS h FROM ${t} t`))[0]!.h] as const)));
     const incremental = await snapshot();

@@ -7,7 +7,8 @@ import { summaryDeltas } from '../../models/kpis/deltas.ts';
 import { getCountries } from '../../models/kpis/get-countries.ts';
 import { getFunnel, FUNNEL_STEPS } from '../../models/kpis/get-funnel.ts';
 import { getProducts, PRODUCT_SORTS } from '../../models/kpis/get-products.ts';
-import { getSummary } from '../../models/kpis/get-summary.ts';
+import { kpiCache } from '../../models/kpis/cache.ts';
+import { getSummaries } from '../../models/kpis/get-summary.ts';
 import { getTimeseries, TIMESERIES_METRICS } from '../../models/kpis/get-timeseries.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { requireScope, resolveTenant } from '../auth.ts';
@@ -167,6 +168,11 @@ function csvResponse(c: Context<AppEnv>, name: string, columns: readonly string[
   });
 }
 
+/** getSummaries returns one result per window asked for; the first always exists. */
+function emptyGuard(): never {
+  throw new Error('summary query returned no window');
+}
+
 export function registerKpiRoutes(app: OpenAPIHono<AppEnv>, deps: KpiRouteDeps): void {
   const { warehouse: wh, config } = deps;
   const freshness = () => getFreshness(wh, deps.now(), config.STALE_AFTER_MINUTES);
@@ -189,7 +195,12 @@ export function registerKpiRoutes(app: OpenAPIHono<AppEnv>, deps: KpiRouteDeps):
       const q = c.req.valid('query');
       const { range, echo } = authorise(c, q, deps.now());
       const prev = q.compare === 'previous_period' ? { ...previousPeriod(range), tenantId: range.tenantId } : undefined;
-      const [metrics, previous, fresh] = await Promise.all([getSummary(wh, range), prev && getSummary(wh, prev), freshness()]);
+      // Freshness first: its computed_at keys the cache, so a cached body never predates the rollups.
+      const fresh = await freshness();
+      const windows = prev ? [range, prev] : [range];
+      const [metrics = emptyGuard(), previous] = await kpiCache.get(
+        [wh.path, 'summary', range.tenantId, ...windows.flatMap((w) => [w.from.getTime(), w.to.getTime()]), fresh.computed_at],
+        () => getSummaries(wh, range.tenantId, windows));
       const body: SummaryResponse = { tenant: range.tenantId, range: echo, ...fresh, metrics };
       if (prev && previous) {
         body.previous = { range: { from: prev.from.toISOString(), to: prev.to.toISOString(), tz: q.tz }, metrics: previous };
@@ -217,10 +228,11 @@ export function registerKpiRoutes(app: OpenAPIHono<AppEnv>, deps: KpiRouteDeps):
     async (c) => {
       const q = c.req.valid('query');
       const { range, echo } = authorise(c, q, deps.now());
-      const [ts, fresh] = await Promise.all([
-        getTimeseries(wh, range, { metric: q.metric, granularity: q.granularity, tz: q.tz, defaultCurrency: config.DEFAULT_CURRENCY }),
-        freshness(),
-      ]);
+      const fresh = await freshness();
+      const opts = { metric: q.metric, granularity: q.granularity, tz: q.tz, defaultCurrency: config.DEFAULT_CURRENCY };
+      const ts = await kpiCache.get(
+        [wh.path, 'timeseries', range.tenantId, range.from.getTime(), range.to.getTime(), opts.metric, opts.granularity, opts.tz, opts.defaultCurrency, fresh.computed_at],
+        () => getTimeseries(wh, range, opts));
       if (wantsCsv(q.format, c.req.header('accept'))) {
         const rows = ts.series.flatMap((s) => s.points.map((p) => ({ ...p, currency: s.currency })));
         return csvResponse(c, `kpi-${q.metric}`, ['bucket', 'start', 'end', 'currency', 'value'], rows) as never;

@@ -88,8 +88,24 @@ export function zonedTimeToUtc(year: number, month: number, day: number, hour: n
   return wall - tzOffsetMs(wall - DAY_MS / 2, tz);
 }
 
-/** First instant (on the 15-minute UTC grid) whose local date in `tz` is `date` or later. */
+const dayStarts = new Map<string, number>();
+const DAY_STARTS_MAX = 200_000;
+
+/**
+ * First instant (on the 15-minute UTC grid) whose local date in `tz` is `date` or later. Memoised:
+ * each call costs several Intl formats, and a year of daily buckets asks for 366 of them per request.
+ */
 export function startOfLocalDay(date: string, tz: string): number {
+  const key = `${tz}|${date}`;
+  const hit = dayStarts.get(key);
+  if (hit !== undefined) return hit;
+  const v = computeStartOfLocalDay(date, tz);
+  if (dayStarts.size >= DAY_STARTS_MAX) dayStarts.clear();
+  dayStarts.set(key, v);
+  return v;
+}
+
+function computeStartOfLocalDay(date: string, tz: string): number {
   const [y, m, d] = parseIsoDate(date);
   const midnightUtc = Date.UTC(y, m - 1, d);
   let u = midnightUtc - tzOffsetMs(midnightUtc, tz);

@@ -1,5 +1,6 @@
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { db, type KpiRange, num, rangeParams, ratio } from './common.ts';
+import { type KpiRange, num, ratio, sqlTs } from './common.ts';
+import { payingCustomersSql, payingParams } from './paying.ts';
 import { byCurrency, divideAmount, type Money, multiplyAmount, normaliseAmount, subtractAmounts } from './money.ts';
 
 export interface NullableMoney {
@@ -41,37 +42,69 @@ export interface SummaryMetrics {
 
 /** Computes every summary metric from the rollup tables (no raw fact scans). */
 export async function getSummary(wh: Warehouse, r: KpiRange): Promise<SummaryMetrics> {
-  const p = rangeParams(r);
-  const inRange = `tenant_id = $tenant AND bucket >= $from::TIMESTAMP AND bucket < $to::TIMESTAMP`;
-  const [payments, orders, views, customers, subs, churn] = await Promise.all([
-    db(wh).query<{ currency: string; ok: string; failed: string; gross: string; refunds: string }>(`
-      SELECT currency, sum(succeeded + refunded) AS ok, sum(failed) AS failed, sum(gross) AS gross, sum(refunds) AS refunds
-      FROM kpi_payments_15m WHERE ${inRange} GROUP BY currency`, p),
-    db(wh).query<{ currency: string; orders: string; value: string }>(`
-      SELECT currency, sum(orders) AS orders, sum(order_value) AS value
-      FROM kpi_orders_15m WHERE ${inRange} GROUP BY currency HAVING sum(orders) > 0`, p),
-    db(wh).query<{ views: string | null }>(`SELECT sum(views) AS views FROM kpi_page_views_15m WHERE ${inRange}`, p),
-    db(wh).query<{ paying: string; fresh: string }>(`
-      SELECT (SELECT count(DISTINCT customer_id) FROM kpi_customer_15m WHERE ${inRange}) AS paying,
-             (SELECT count(*) FROM kpi_customer_first WHERE tenant_id = $tenant
-                AND first_bucket >= $from::TIMESTAMP AND first_bucket < $to::TIMESTAMP) AS fresh`, p),
-    db(wh).query<{ currency: string | null; mrr: string; active: string }>(`
-      SELECT currency, sum(mrr_delta) AS mrr, sum(active_delta) AS active
-      FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts <= $to::TIMESTAMP GROUP BY currency`, p),
-    db(wh).query<{ active_at_from: string | null; cancels: string | null }>(`
-      SELECT sum(active_delta) FILTER (WHERE ts <= $from::TIMESTAMP) AS active_at_from,
-             sum(cancels) FILTER (WHERE ts >= $from::TIMESTAMP AND ts < $to::TIMESTAMP) AS cancels
-      FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts < $to::TIMESTAMP`, p),
-  ]);
+  return (await getSummaries(wh, r.tenantId, [r]))[0]!;
+}
 
+interface WindowRow {
+  pay: { currency: string; ok: string; failed: string; gross: string; refunds: string }[] | null;
+  ord: { currency: string; orders: string; value: string }[] | null;
+  views: string | null;
+  paying: string | null;
+  fresh: string | null;
+  subs: { currency: string | null; mrr: string; active: string }[] | null;
+  active_at_from: string | null;
+  cancels: string | null;
+}
+
+/**
+ * Several windows of one tenant (a range and its previous period) in one SQL statement: one round
+ * trip and one plan, each metric a scalar subquery over the rollups. Columns and parameters are
+ * suffixed with the window's index.
+ */
+export async function getSummaries(wh: Warehouse, tenantId: string, ranges: { from: Date; to: Date }[]): Promise<SummaryMetrics[]> {
+  const params: Record<string, string> = { tenant: tenantId };
+  const cols = ranges.map((r, i) => {
+    Object.assign(params, { [`f${i}`]: sqlTs(r.from), [`t${i}`]: sqlTs(r.to) }, payingParams(r.from, r.to, i));
+    const f = `$f${i}::TIMESTAMP`;
+    const t = `$t${i}::TIMESTAMP`;
+    const inRange = `tenant_id = $tenant AND bucket >= ${f} AND bucket < ${t}`;
+    return `
+      (SELECT list({'currency': currency, 'ok': ok::VARCHAR, 'failed': failed::VARCHAR, 'gross': gross::VARCHAR, 'refunds': refunds::VARCHAR})
+       FROM (SELECT currency, sum(succeeded + refunded) AS ok, sum(failed) AS failed, sum(gross) AS gross, sum(refunds) AS refunds
+             FROM kpi_payments_15m WHERE ${inRange} GROUP BY currency)) AS pay${i},
+      (SELECT list({'currency': currency, 'orders': orders::VARCHAR, 'value': value::VARCHAR})
+       FROM (SELECT currency, sum(orders) AS orders, sum(order_value) AS value
+             FROM kpi_orders_15m WHERE ${inRange} GROUP BY currency HAVING sum(orders) > 0)) AS ord${i},
+      (SELECT sum(views)::VARCHAR FROM kpi_page_views_15m WHERE ${inRange}) AS views${i},
+      ${payingCustomersSql(f, t, i)}::VARCHAR AS paying${i},
+      (SELECT sum(customers)::VARCHAR FROM kpi_new_customers_15m WHERE ${inRange}) AS fresh${i},
+      (SELECT list({'currency': currency, 'mrr': mrr::VARCHAR, 'active': active::VARCHAR})
+       FROM (SELECT currency, sum(mrr_delta) AS mrr, sum(active_delta) AS active
+             FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts <= ${t} GROUP BY currency)) AS subs${i},
+      (SELECT sum(active_delta)::VARCHAR FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts <= ${f}) AS active_at_from${i},
+      (SELECT sum(cancels)::VARCHAR FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts >= ${f} AND ts < ${t}) AS cancels${i}`;
+  });
+  // One statement for all windows: measured faster than one per window on parallel connections.
+  const [row] = await wh.query<Record<string, unknown>>(`SELECT ${cols.join(',')}`, params);
+  return ranges.map((_, i) => {
+    const pick = <K extends keyof WindowRow>(k: K) => (row?.[`${k}${i}`] ?? null) as WindowRow[K];
+    return toMetrics({
+      pay: pick('pay'), ord: pick('ord'), views: pick('views'), paying: pick('paying'), fresh: pick('fresh'),
+      subs: pick('subs'), active_at_from: pick('active_at_from'), cancels: pick('cancels'),
+    });
+  });
+}
+
+function toMetrics(w: WindowRow): SummaryMetrics {
+  const payments = w.pay ?? [];
   const paid = byCurrency(payments.filter((x) => num(x.ok) > 0));
   const ok = payments.reduce((s, x) => s + num(x.ok), 0);
   const failed = payments.reduce((s, x) => s + num(x.failed), 0);
-  const ord = byCurrency(orders);
+  const ord = byCurrency(w.ord ?? []);
   const orderCount = ord.reduce((s, x) => s + num(x.orders), 0);
-  const pageViews = num(views[0]?.views);
+  const pageViews = num(w.views);
   // A currency whose subscriptions all ended sums to 0 and is left out, like a GROUP BY over active ones.
-  const mrr = byCurrency(subs.filter((x): x is typeof x & { currency: string } => x.currency != null && num(x.active) > 0))
+  const mrr = byCurrency((w.subs ?? []).filter((x): x is { currency: string; mrr: string; active: string } => x.currency != null && num(x.active) > 0))
     .map((x) => ({ currency: x.currency, amount: normaliseAmount(x.mrr) }));
 
   return {
@@ -81,13 +114,14 @@ export async function getSummary(wh: Warehouse, r: KpiRange): Promise<SummaryMet
     orders: orderCount,
     order_value: ord.map((x) => ({ currency: x.currency, amount: normaliseAmount(x.value) })),
     aov: ord.map((x) => ({ currency: x.currency, amount: divideAmount(x.value, BigInt(x.orders)) })),
-    paying_customers: num(customers[0]?.paying),
-    new_customers: num(customers[0]?.fresh),
+    paying_customers: num(w.paying),
+    new_customers: num(w.fresh),
     payment_success_rate: ratio(ok, ok + failed),
     page_views: pageViews,
     conversion_rate: ratio(orderCount, pageViews),
     mrr,
     arr: mrr.map((m) => ({ currency: m.currency, amount: multiplyAmount(m.amount, 12) })),
-    subscription_churn: ratio(num(churn[0]?.cancels), num(churn[0]?.active_at_from)),
+    subscription_churn: ratio(num(w.cancels), num(w.active_at_from)),
   };
 }
+

@@ -87,10 +87,11 @@ export async function getTimeseries(wh: Warehouse, r: KpiRange, o: TimeseriesOpt
       series = [q.countSeries(await q.total('kpi_page_views_15m', 'sum(views)'))];
       break;
     case 'paying_customers':
-      series = [q.countSeries(await q.total('kpi_customer_15m', 'count(DISTINCT customer_id)'))];
+      // A customer's first row in a bucket is the one whose previous paying bucket is before it.
+      series = [q.countSeries(await q.total('kpi_paying_15m', 'count(*) FILTER (WHERE r.prev IS NULL OR r.prev < b.s)'))];
       break;
     case 'new_customers':
-      series = [q.countSeries(await q.total('kpi_customer_first', 'count(*)', 'first_bucket'))];
+      series = [q.countSeries(await q.total('kpi_new_customers_15m', 'sum(r.customers)'))];
       break;
     case 'payment_success_rate': {
       const [ok, failed] = await Promise.all([

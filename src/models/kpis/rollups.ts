@@ -1,5 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
+import { kpiCache } from './cache.ts';
+import { rebuildPayingAll, refreshPaying } from './paying.ts';
 
 /**
  * KPI rollups: 15-minute UTC buckets per tenant (and currency / product / customer where a metric
@@ -67,7 +69,14 @@ const ROLLUPS: FactRollup[] = [
 ];
 
 /** Every table the refresh owns, for a full rebuild. */
-const ALL_TABLES = [...ROLLUPS.map((r) => r.table), 'kpi_customer_first', 'kpi_subscription_events'];
+const ALL_TABLES = [...ROLLUPS.map((r) => r.table), 'kpi_subscription_events'];
+
+/**
+ * Above this share of a history's days dirty, recomputing the dirty days costs as much as the full
+ * rebuild (both read nearly every fact) plus the deletes, so the full rebuild runs instead. A random
+ * 1% change spread over the history dirties every day.
+ */
+const FULL_REBUILD_SHARE = 0.25;
 
 export interface RefreshOptions {
   /** Rebuild everything from the facts (also done automatically when no refresh ever ran). */
@@ -89,9 +98,9 @@ export interface RefreshResult {
  */
 export async function refreshRollups(wh: Warehouse, opts: RefreshOptions = {}): Promise<RefreshResult> {
   const computedAt = (opts.now?.() ?? new Date()).toISOString();
-  return wh.transaction(async (conn) => {
+  const out = await wh.transaction(async (conn) => {
     const state = await all<{ n: string }>(conn, 'SELECT count(*) AS n FROM kpi_rollup_state');
-    const full = opts.full === true || Number(state[0]?.n ?? 0) === 0;
+    const full = opts.full === true || Number(state[0]?.n ?? 0) === 0 || (await mostlyDirty(conn));
     const days = full ? await rebuildAll(conn) : await rebuildDirty(conn);
     await rebuildSubscriptionEvents(conn);
     await conn.run(`DELETE FROM kpi_rollup_state`);
@@ -102,14 +111,24 @@ export async function refreshRollups(wh: Warehouse, opts: RefreshOptions = {}): 
     );
     return { days, computedAt };
   });
+  // After COMMIT: responses cached from the previous rollups must not be served again.
+  kpiCache.invalidate();
+  return out;
+}
+
+async function mostlyDirty(conn: DuckDBConnection): Promise<boolean> {
+  const [r] = await all<{ dirty: string; total: string }>(conn, `
+    SELECT (SELECT count(*) FROM (SELECT DISTINCT tenant_id, day FROM dirty_days)) AS dirty,
+           (SELECT count(*) FROM (SELECT DISTINCT tenant_id, bucket::DATE FROM kpi_payments_15m)) AS total`);
+  const dirty = Number(r?.dirty ?? 0);
+  return dirty > 0 && dirty >= FULL_REBUILD_SHARE * Number(r?.total ?? 0);
 }
 
 async function rebuildAll(conn: DuckDBConnection): Promise<number> {
   for (const t of ALL_TABLES) await conn.run(`DELETE FROM ${t}`);
-  for (const r of ROLLUPS) await conn.run(`INSERT INTO ${r.table} ${r.select('WHERE TRUE')}`);
-  await conn.run(`
-    INSERT INTO kpi_customer_first
-    SELECT tenant_id, customer_id, min(bucket) FROM kpi_customer_15m WHERE customer_id IS NOT NULL GROUP BY ALL`);
+  // Sorted by (tenant, bucket): range queries then skip row groups by their min/max bucket.
+  for (const r of ROLLUPS) await conn.run(`INSERT INTO ${r.table} ${r.select('WHERE TRUE')} ORDER BY 1, 2`);
+  await rebuildPayingAll(conn);
   // Everything is clean now, including days marked while nothing had been computed yet.
   await conn.run('DELETE FROM dirty_days');
   const n = await all<{ n: string }>(conn, `
@@ -138,7 +157,7 @@ async function rebuildDirty(conn: DuckDBConnection): Promise<number> {
       `${t}.bucket >= DATE '${lo}' AND ${t}.bucket < DATE '${hi}'
          AND EXISTS (SELECT 1 FROM _kpi_dirty d WHERE d.tenant_id = ${t}.tenant_id AND d.day = CAST(${t}.bucket AS DATE))`;
 
-    // Customers whose first payment may move: those with rollup rows on a dirty day, before and after.
+    // Customers whose paying rows may change: those with rollup rows on a dirty day, before and after.
     await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_touched AS
       SELECT DISTINCT tenant_id, customer_id FROM kpi_customer_15m c WHERE customer_id IS NOT NULL AND ${inDirty('c')}`);
     for (const r of ROLLUPS) {
@@ -147,12 +166,7 @@ async function rebuildDirty(conn: DuckDBConnection): Promise<number> {
     }
     await conn.run(`INSERT INTO _kpi_touched
       SELECT DISTINCT tenant_id, customer_id FROM kpi_customer_15m c WHERE customer_id IS NOT NULL AND ${inDirty('c')}`);
-    await conn.run(`DELETE FROM kpi_customer_first k
-      WHERE EXISTS (SELECT 1 FROM _kpi_touched t WHERE t.tenant_id = k.tenant_id AND t.customer_id = k.customer_id)`);
-    await conn.run(`INSERT INTO kpi_customer_first
-      SELECT c.tenant_id, c.customer_id, min(c.bucket) FROM kpi_customer_15m c
-      WHERE EXISTS (SELECT 1 FROM (SELECT DISTINCT * FROM _kpi_touched) t WHERE t.tenant_id = c.tenant_id AND t.customer_id = c.customer_id)
-      GROUP BY ALL`);
+    await refreshPaying(conn);
     await conn.run(`DELETE FROM dirty_days dd
       WHERE EXISTS (SELECT 1 FROM _kpi_dirty d WHERE d.tenant_id = dd.tenant_id AND d.day = dd.day)`);
     return n;

@@ -1,0 +1,130 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { all } from '../../warehouse/warehouse.ts';
+
+/**
+ * Exact distinct paying customers without count(DISTINCT) at request time.
+ *
+ * kpi_paying_15m has one row per (customer, 15-minute bucket with a succeeded/refunded payment) and
+ * the customer's previous and next such bucket. The customers paying in [a, b) are exactly the rows in
+ * [a, b) whose `prev` is before `a` or null (a customer's first row in the range), so the count is a
+ * filtered count, and `prev IS NULL` marks a customer's first payment (new customers).
+ *
+ * A filtered count still reads every row in the range. kpi_paying_days keeps that count per UTC day
+ * d for every cut-off day p ≤ d: n(p, d) = rows on day d with prev before midnight of p (or null). A
+ * year's interior then costs one slice of the table (p fixed, ≤ 366 rows), and only the partial days
+ * at the edges are counted from kpi_paying_15m (see payingCustomersSql).
+ */
+
+/** Builds every paying table from kpi_customer_15m (itself already rebuilt). */
+export async function rebuildPayingAll(conn: DuckDBConnection): Promise<void> {
+  for (const t of ['kpi_paying_15m', 'kpi_paying_days', 'kpi_paying_lo', 'kpi_new_customers_15m']) await conn.run(`DELETE FROM ${t}`);
+  // Sorted by bucket so a range query prunes row groups by their min/max.
+  await conn.run(`INSERT INTO kpi_paying_15m
+    SELECT tenant_id, bucket, customer_id, lag(bucket) OVER w, lead(bucket) OVER w
+    FROM (SELECT DISTINCT tenant_id, bucket, customer_id FROM kpi_customer_15m WHERE customer_id IS NOT NULL)
+    WINDOW w AS (PARTITION BY tenant_id, customer_id ORDER BY bucket)
+    ORDER BY tenant_id, bucket`);
+  await conn.run(`INSERT INTO kpi_paying_lo SELECT tenant_id, min(bucket)::DATE FROM kpi_paying_15m GROUP BY ALL`);
+  await conn.run(`INSERT INTO kpi_paying_days ${daysSelect('TRUE')} ORDER BY tenant_id, p, d`);
+  await conn.run(`INSERT INTO kpi_new_customers_15m
+    SELECT tenant_id, bucket, count(*) FROM kpi_paying_15m WHERE prev IS NULL GROUP BY ALL ORDER BY ALL`);
+}
+
+/**
+ * n(p, d) for the days matching `dayFilter` (SQL over alias k: tenant_id, d): per day, the rows are
+ * counted by the day of their prev, then a running sum over p turns "prev on day p − 1" into "prev
+ * before p". lo is the tenant's first paying day, so no prev is earlier and n(lo, d) counts the nulls.
+ */
+function daysSelect(dayFilter: string): string {
+  return `
+    WITH k AS (
+      SELECT tenant_id, bucket::DATE AS d, prev::DATE AS q FROM kpi_paying_15m),
+    m AS (
+      SELECT tenant_id, d, q, count(*) AS c FROM k WHERE ${dayFilter} GROUP BY ALL),
+    grid AS (
+      SELECT x.tenant_id, x.d, unnest(generate_series(lo.lo, x.d, INTERVAL 1 DAY))::DATE AS p
+      FROM (SELECT DISTINCT tenant_id, d FROM m) x JOIN kpi_paying_lo lo ON lo.tenant_id = x.tenant_id)
+    SELECT g.tenant_id, g.p, g.d,
+      coalesce(nul.c, 0) + coalesce(sum(m.c) OVER (PARTITION BY g.tenant_id, g.d ORDER BY g.p ROWS UNBOUNDED PRECEDING), 0) AS n
+    FROM grid g
+    LEFT JOIN m ON m.tenant_id = g.tenant_id AND m.d = g.d AND m.q = g.p - 1
+    LEFT JOIN m nul ON nul.tenant_id = g.tenant_id AND nul.d = g.d AND nul.q IS NULL`;
+}
+
+/**
+ * After the rows of some customers (`_kpi_touched`: tenant_id, customer_id) changed in
+ * kpi_customer_15m: recomputes their kpi_paying_15m rows, writes only the rows that differ, and
+ * refreshes the day counts and new-customer counts of the days those rows are on. The work follows
+ * the touched customers' rows and the days that really moved, not the history.
+ */
+export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
+  const touched = `SEMI JOIN (SELECT DISTINCT tenant_id, customer_id FROM _kpi_touched) t ON t.tenant_id = k.tenant_id AND t.customer_id = k.customer_id`;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_old AS SELECT k.* FROM kpi_paying_15m k ${touched}`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_new AS
+    SELECT tenant_id, bucket, customer_id, lag(bucket) OVER w AS prev, lead(bucket) OVER w AS next
+    FROM (SELECT DISTINCT k.tenant_id, k.bucket, k.customer_id FROM kpi_customer_15m k ${touched})
+    WINDOW w AS (PARTITION BY tenant_id, customer_id ORDER BY bucket)`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_gone AS SELECT * FROM _kpi_pay_old EXCEPT ALL SELECT * FROM _kpi_pay_new`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_add AS SELECT * FROM _kpi_pay_new EXCEPT ALL SELECT * FROM _kpi_pay_old`);
+  await conn.run(`DELETE FROM kpi_paying_15m k USING _kpi_pay_gone g
+    WHERE k.tenant_id = g.tenant_id AND k.customer_id = g.customer_id AND k.bucket = g.bucket`);
+  await conn.run(`INSERT INTO kpi_paying_15m SELECT * FROM _kpi_pay_add ORDER BY tenant_id, bucket`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_days AS
+    SELECT DISTINCT tenant_id, bucket::DATE AS d FROM (SELECT tenant_id, bucket FROM _kpi_pay_gone UNION ALL SELECT tenant_id, bucket FROM _kpi_pay_add)`);
+  // A day before a tenant's first paying day (or a tenant's first payment) moves lo: the
+  // cumulative counts of every day start there, so they are all rebuilt.
+  const [moved] = await all<{ n: string }>(conn, `
+    SELECT count(*) AS n FROM _kpi_pay_days a LEFT JOIN kpi_paying_lo lo ON lo.tenant_id = a.tenant_id
+    WHERE lo.lo IS NULL OR a.d < lo.lo`);
+  if (Number(moved?.n ?? 0) > 0) {
+    await conn.run(`DELETE FROM kpi_paying_lo`);
+    await conn.run(`INSERT INTO kpi_paying_lo SELECT tenant_id, min(bucket)::DATE FROM kpi_paying_15m GROUP BY ALL`);
+    await conn.run(`DELETE FROM kpi_paying_days`);
+    await conn.run(`INSERT INTO kpi_paying_days ${daysSelect('TRUE')} ORDER BY tenant_id, p, d`);
+  } else {
+    const inDays = `EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.d)`;
+    await conn.run(`DELETE FROM kpi_paying_days k WHERE ${inDays}`);
+    await conn.run(`INSERT INTO kpi_paying_days ${daysSelect(inDays)} ORDER BY tenant_id, p, d`);
+  }
+  await conn.run(`DELETE FROM kpi_new_customers_15m k
+    WHERE EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.bucket::DATE)`);
+  await conn.run(`INSERT INTO kpi_new_customers_15m
+    SELECT k.tenant_id, k.bucket, count(*) FROM kpi_paying_15m k
+    WHERE k.prev IS NULL AND EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.bucket::DATE)
+    GROUP BY ALL ORDER BY ALL`);
+  for (const t of ['_kpi_pay_old', '_kpi_pay_new', '_kpi_pay_gone', '_kpi_pay_add', '_kpi_pay_days']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+}
+
+const DAY_MS = 86_400_000;
+
+/** Day edges of a range for payingCustomersSql, as named parameters suffixed with `i`. */
+export function payingParams(from: Date, to: Date, i: number): Record<string, string> {
+  const ts = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  const f = from.getTime();
+  const t = to.getTime();
+  const floorDay = Math.floor(f / DAY_MS) * DAY_MS;
+  let a = Math.ceil(f / DAY_MS) * DAY_MS;
+  let b = Math.floor(t / DAY_MS) * DAY_MS;
+  // No whole UTC day inside: everything is counted from the 15-minute rows.
+  if (a >= b) a = b = t;
+  return { [`pa${i}`]: ts(a), [`pb${i}`]: ts(b), [`pp${i}`]: ts(floorDay) };
+}
+
+/**
+ * Distinct paying customers in [$from_i, $to_i) (the caller names the range parameters), exact:
+ * - the partial days at either edge, [from, A) and [B, to): rows whose prev is before `from`;
+ * - the whole days [A, B): rows with prev before midnight of from's day P, from kpi_paying_days
+ *   (p clamped to the tenant's first paying day, where the count is the same) …
+ * - … plus the rows in [A, B) whose prev lies in [P, from): each is the `next` of a row in [P, from).
+ */
+export function payingCustomersSql(from: string, to: string, i: number): string {
+  const A = `$pa${i}::TIMESTAMP`;
+  const B = `$pb${i}::TIMESTAMP`;
+  const P = `$pp${i}::TIMESTAMP`;
+  return `(
+    (SELECT count(*) FROM kpi_paying_15m WHERE tenant_id = $tenant AND bucket >= ${from} AND bucket < ${A} AND (prev IS NULL OR prev < ${from}))
+  + (SELECT count(*) FROM kpi_paying_15m WHERE tenant_id = $tenant AND bucket >= ${B} AND bucket < ${to} AND (prev IS NULL OR prev < ${from}))
+  + (SELECT coalesce(sum(n), 0) FROM kpi_paying_days WHERE tenant_id = $tenant AND d >= ${A}::DATE AND d < ${B}::DATE
+       AND p = (SELECT greatest(${P}::DATE, max(lo)) FROM kpi_paying_lo WHERE tenant_id = $tenant))
+  + (SELECT count(*) FROM kpi_paying_15m WHERE tenant_id = $tenant AND bucket >= ${P} AND bucket < ${from} AND next >= ${A} AND next < ${B}))`;
+}

@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createApp } from '../src/api/app.ts';
-import { hashApiKey } from '../src/api/auth.ts';
+import { hashApiKey } from '../src/api-keys.ts';
 import { serve } from '../src/api/server.ts';
 import { loadConfig } from '../src/config.ts';
 import type { KpiRange } from '../src/models/kpis/common.ts';

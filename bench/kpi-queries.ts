@@ -24,6 +24,8 @@ import type { KpiRange } from '../src/models/kpis/common.ts';
 import { getSummaries } from '../src/models/kpis/get-summary.ts';
 import { getTimeseries } from '../src/models/kpis/get-timeseries.ts';
 import { kpiCache } from '../src/models/kpis/cache.ts';
+import { ENTITIES } from '../src/ingest/entities.ts';
+import { deltaInsertSql } from '../src/ingest/merge-sql.ts';
 import { refreshRollups } from '../src/models/kpis/rollups.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
 
@@ -107,7 +109,7 @@ export async function buildFacts(wh: Warehouse, n: number): Promise<void> {
 /**
  * What an incremental ingest does to the payments after 1% of them changed at random across the whole
  * history (status flips, a quarter of them also moved by up to a day) plus 0.5% new ones: replace the
- * rows and mark the UTC days of both the old and the new versions dirty, as merge-sql does.
+ * rows and record their deltas (old versions −1, new +1) with the SQL merge-sql uses.
  */
 export async function changeOnePercent(wh: Warehouse, n: number, round: number): Promise<number> {
   return wh.transaction(async (conn) => {
@@ -121,10 +123,11 @@ export async function changeOnePercent(wh: Warehouse, n: number, round: number):
       SELECT tenant_id, ${uuid(`'new${round}-' || payment_id`)}, source, external_id, order_id, customer_id, product_id, amount, currency,
              'succeeded', raw_status, 0, created_at + INTERVAL 1 HOUR, completed_at, _hash
       FROM payments WHERE hash(payment_id || 'n${round}') % 200 = 0`);
-    await conn.run(`INSERT INTO dirty_days SELECT DISTINCT tenant_id, CAST(created_at AS DATE) FROM (
-      SELECT tenant_id, created_at FROM good UNION ALL SELECT t.tenant_id, t.created_at FROM payments t SEMI JOIN good g ON t.payment_id = g.payment_id)`);
+    const batch = 'payments t SEMI JOIN good g ON t.tenant_id = g.tenant_id AND t.payment_id = g.payment_id';
+    await conn.run(deltaInsertSql(ENTITIES.payments!, -1, batch)!);
     await conn.run(`DELETE FROM payments t USING good g WHERE t.payment_id = g.payment_id`);
     await conn.run(`INSERT INTO payments SELECT * FROM good`);
+    await conn.run(deltaInsertSql(ENTITIES.payments!, 1, batch)!);
     const rows = await (await conn.runAndReadAll('SELECT count(*)::INTEGER AS n FROM good')).getRowObjectsJson();
     await conn.run('DROP TABLE good');
     void n;
@@ -149,13 +152,17 @@ try {
   for (let round = 1; round <= 2; round++) {
     const [changed, ingestMs] = await time(() => changeOnePercent(wh, ORDERS, round));
     const [inc, incMs] = await time(() => refreshRollups(wh));
-    console.log(`after a 1% random change (#${round}): ${fmt(incMs, 0)} ms (${changed.toLocaleString()} payment rows replaced in ${fmt(ingestMs, 0)} ms; ${inc.days} dirty days)`);
+    console.log(`after a 1% random change (#${round}): ${fmt(incMs, 0)} ms (${changed.toLocaleString()} payment rows replaced in ${fmt(ingestMs, 0)} ms; ${inc.days} days touched)`);
   }
   {
     // A typical cron tick: the last two days changed.
     await wh.transaction(async (conn) => {
-      await conn.run(`UPDATE payments SET status = 'refunded', refunded_amount = amount WHERE created_at >= TIMESTAMP '${END}' - INTERVAL 2 DAY AND hash(payment_id) % 10 = 0`);
-      await conn.run(`INSERT INTO dirty_days VALUES ('${TENANT}', DATE '2026-10-30'), ('${TENANT}', DATE '2026-10-31')`);
+      const which = `created_at >= TIMESTAMP '${END}' - INTERVAL 2 DAY AND hash(payment_id) % 10 = 0 AND status <> 'refunded'`;
+      await conn.run(deltaInsertSql(ENTITIES.payments!, -1, `payments t WHERE ${which}`)!);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE moved AS SELECT payment_id FROM payments WHERE ${which}`);
+      await conn.run(`UPDATE payments SET status = 'refunded', refunded_amount = amount WHERE payment_id IN (SELECT payment_id FROM moved)`);
+      await conn.run(deltaInsertSql(ENTITIES.payments!, 1, `payments t SEMI JOIN moved m ON t.payment_id = m.payment_id`)!);
+      await conn.run('DROP TABLE moved');
     });
     const [, ms] = await time(() => refreshRollups(wh));
     console.log(`after a change to the last 2 days: ${fmt(ms, 0)} ms`);

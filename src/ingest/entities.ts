@@ -20,8 +20,12 @@ export interface EntitySpec {
   /** Key columns after tenant_id. */
   key: string[];
   columns: ColumnSpec[];
-  /** Timestamp column whose UTC day marks which rollup days a row feeds. */
-  dayColumn?: string;
+  /**
+   * Where the loader records each version change of a row the KPI rollups read (−1 for a version
+   * replaced or deleted, +1 for one inserted), with only the columns the rollups need. See
+   * migration 3 and src/models/kpis/rollups.ts.
+   */
+  delta?: { table: string; columns: string[] };
   /** Predicate on the canonical table selecting the rows the PostgreSQL source owns (reconciliation
    * deletes only among those: Stripe's payments are not the database's to delete). */
   ownRows?: string;
@@ -48,7 +52,8 @@ export const ENTITIES: Record<string, EntitySpec> = {
       c('last_price_update', 'timestamp'), c('created_at', 'timestamp'), c('updated_at', 'timestamp')],
   },
   orders: {
-    entity: 'orders', table: 'orders', key: ['order_id'], dayColumn: 'created_at',
+    entity: 'orders', table: 'orders', key: ['order_id'],
+    delta: { table: 'delta_orders', columns: ['created_at', 'currency', 'status', 'total'] },
     columns: [c('order_id', 'text', { required: true }), c('customer_id', 'text'),
       c('status', 'text', { required: true, values: ORDER_STATUSES }), c('raw_status', 'text'),
       c('total', 'money', { required: true }), c('currency', 'currency', { required: true }), c('channel', 'text'),
@@ -56,12 +61,13 @@ export const ENTITIES: Record<string, EntitySpec> = {
       c('created_at', 'timestamp', { required: true }), c('updated_at', 'timestamp')],
   },
   order_items: {
-    entity: 'order_items', table: 'order_items', key: ['order_id', 'line_no'], dayColumn: 'created_at',
+    entity: 'order_items', table: 'order_items', key: ['order_id', 'line_no'],
     columns: [c('order_id', 'text', { required: true }), c('line_no', 'int', { required: true }), c('product_id', 'text'),
       c('quantity', 'count', { required: true }), c('unit_price', 'money', { required: true }), c('created_at', 'timestamp')],
   },
   payments: {
-    entity: 'payments', table: 'payments', key: ['payment_id'], dayColumn: 'created_at', ownRows: `source = 'db'`,
+    entity: 'payments', table: 'payments', key: ['payment_id'], ownRows: `source = 'db'`,
+    delta: { table: 'delta_payments', columns: ['created_at', 'customer_id', 'product_id', 'currency', 'status', 'amount', 'refunded_amount'] },
     columns: [c('payment_id', 'text', { required: true }), c('source', 'text', { required: true }), c('external_id', 'text'),
       c('order_id', 'text'), c('customer_id', 'text'), c('product_id', 'text'),
       c('amount', 'money', { required: true }), c('currency', 'currency', { required: true }),
@@ -75,12 +81,14 @@ export const ENTITIES: Record<string, EntitySpec> = {
       c('raw_status', 'text'), c('started_at', 'timestamp'), c('current_period_end', 'timestamp'), c('cancelled_at', 'timestamp')],
   },
   page_views: {
-    entity: 'page_views', table: 'page_views', key: ['page_view_id'], dayColumn: 'ts',
+    entity: 'page_views', table: 'page_views', key: ['page_view_id'],
+    delta: { table: 'delta_page_views', columns: ['ts', 'views'] },
     columns: [c('page_view_id', 'text', { required: true }), c('ts', 'timestamp', { required: true }), c('page', 'text'),
       c('user_id', 'text'), c('product_id', 'text'), c('views', 'count', { required: true })],
   },
   product_events: {
-    entity: 'product_events', table: 'product_events', key: ['event_id'], dayColumn: 'ts',
+    entity: 'product_events', table: 'product_events', key: ['event_id'],
+    delta: { table: 'delta_product_events', columns: ['ts', 'product_id', 'views', 'cart_adds', 'sales'] },
     columns: [c('event_id', 'text', { required: true }), c('ts', 'timestamp', { required: true }), c('product_id', 'text'),
       c('views', 'count', { required: true }), c('cart_adds', 'count', { required: true }), c('sales', 'count', { required: true })],
   },

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
-import { buildBatchSql } from './merge-sql.ts';
+import { buildBatchSql, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql } from './merge-sql.ts';
 
 export interface BatchResult {
   /** Where the time went: pull + stage (overlapped), checks and merge, commit. */
@@ -30,8 +30,9 @@ export interface BatchInput {
 
 /**
  * Loads one CSV batch into a canonical table in ONE writer transaction: stage and check every row,
- * set rejects aside with their reason, mark the rollup days that move (old and new versions), replace
- * rows by key, and advance the watermark. A throw anywhere leaves the warehouse as it was.
+ * set rejects aside with their reason, replace rows by key while recording the signed deltas the
+ * rollups fold in (old versions −1, new versions +1), and advance the watermark. A throw anywhere
+ * leaves the warehouse as it was, deltas included.
  */
 export async function loadBatch(
   wh: Warehouse,
@@ -56,10 +57,11 @@ export async function loadBatch(
       const rejected = Number(stats?.rejected ?? 0);
       if (rejected > 0) await conn.run(sql.reject(source, jobRunId));
       const targetHasRows = (await all(conn, `SELECT 1 FROM "${spec.table}" LIMIT 1`)).length > 0;
-      const dirty = sql.dirtyDays(targetHasRows);
-      if (dirty) await conn.run(dirty);
+      const deltas = await keepDeltas(conn, spec, rowsIn - rejected);
+      if (targetHasRows && deltas && sql.deltaOld) await conn.run(sql.deltaOld);
       if (targetHasRows) await conn.run(sql.deleteOld);
       const inserted = await conn.run(sql.insert);
+      if (deltas && sql.deltaNew) await conn.run(sql.deltaNew);
       await advanceWatermark(conn, source, spec.entity, stats?.wm ?? null);
       await hooks?.beforeCommit?.(spec.entity);
       tMerged = performance.now();
@@ -72,6 +74,37 @@ export async function loadBatch(
       await conn.run('DROP TABLE IF EXISTS typed');
     }).catch(() => undefined);
   }
+}
+
+/**
+ * Whether this change of `rows` rows of `spec` is recorded row by row in its delta table. A change
+ * too big to be worth copying (a first or full load), or one to an entity already overflowed since
+ * the last refresh, marks the entity in `delta_overflow` instead: its rollups are rebuilt from the facts.
+ */
+export async function keepDeltas(conn: DuckDBConnection, spec: EntitySpec, rows: number): Promise<boolean> {
+  if (!spec.delta || rows === 0) return false;
+  const [r] = await all<{ overflowed: boolean; n: string }>(conn, `
+    SELECT EXISTS (SELECT 1 FROM delta_overflow WHERE entity = $entity) AS overflowed, (SELECT count(*) FROM "${spec.table}") AS n`,
+    { entity: spec.entity });
+  if (r?.overflowed) return false;
+  if (rows <= DELTA_MIN_ROWS || rows <= DELTA_MAX_SHARE * Number(r?.n ?? 0)) return true;
+  await conn.run(deltaOverflowSql(spec));
+  return false;
+}
+
+/**
+ * Deletes from the entity's table the rows listed in temp table `gone` (canonical rows, at least
+ * the key columns), recording the −1 deltas of what they counted first. Returns how many went.
+ */
+export async function deleteGone(conn: DuckDBConnection, spec: EntitySpec): Promise<number> {
+  const [r] = await all<{ n: string }>(conn, `SELECT count(*) AS n FROM gone`);
+  const n = Number(r?.n ?? 0);
+  if (n === 0) return 0;
+  const join = ['tenant_id', ...spec.key].map((k) => `t."${k}" = k."${k}"`).join(' AND ');
+  const delta = deltaInsertSql(spec, -1, `"${spec.table}" t SEMI JOIN gone k ON ${join}`);
+  if (delta && (await keepDeltas(conn, spec, n))) await conn.run(delta);
+  await conn.run(`DELETE FROM "${spec.table}" t USING gone k WHERE ${join}`);
+  return n;
 }
 
 async function advanceWatermark(conn: DuckDBConnection, source: string, entity: string, wm: string | null): Promise<void> {

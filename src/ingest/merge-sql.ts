@@ -73,9 +73,36 @@ export interface BatchSql {
   /** Reads the CSV into temp table `typed`: typed columns, `_reason`, `_payload` (raw row, rejects only). */
   stage: string;
   reject: (source: string, jobRunId: number | null) => string;
-  dirtyDays: (includeOldVersions: boolean) => string | null;
+  /** Records the versions about to be replaced (sign −1); null when the entity keeps no deltas. */
+  deltaOld: string | null;
   deleteOld: string;
   insert: string;
+  /** Records the versions just inserted (sign +1), read back from the table by the batch's keys. */
+  deltaNew: string | null;
+}
+
+/**
+ * A batch (or a delete) of more than this share of its table, and more than DELTA_MIN_ROWS rows, is
+ * not copied into the deltas: the entity is marked in `delta_overflow` and the refresh rebuilds its
+ * rollups from the facts, which then costs about what folding that many deltas would.
+ */
+export const DELTA_MAX_SHARE = 0.2;
+export const DELTA_MIN_ROWS = 10_000;
+
+/**
+ * INSERT of signed delta rows for `spec` from `from`, a FROM clause whose rows (alias t) have the
+ * canonical columns; null when the entity keeps no deltas.
+ */
+export function deltaInsertSql(spec: EntitySpec, sign: 1 | -1, from: string): string | null {
+  if (!spec.delta) return null;
+  const cols = spec.delta.columns.map(ident);
+  return `INSERT INTO ${ident(spec.delta.table)} (tenant_id, sign, ${cols.join(', ')})
+SELECT t.tenant_id, ${sign}, ${cols.map((c) => `t.${c}`).join(', ')} FROM ${from}`;
+}
+
+/** Marks an entity's deltas as overflowed (idempotent). */
+export function deltaOverflowSql(spec: EntitySpec): string {
+  return `INSERT INTO delta_overflow SELECT ${lit(spec.entity)} WHERE NOT EXISTS (SELECT 1 FROM delta_overflow WHERE entity = ${lit(spec.entity)})`;
 }
 
 /** Canonical columns of an entity's table, in order. */
@@ -107,7 +134,7 @@ FROM read_csv(${lit(csvPath)}, header = true, auto_detect = false, columns = ${c
   const keyList = keyCols.map(ident).join(', ');
   const cols = tableColumns(spec).map(ident).join(', ');
   const join = keyCols.map((k) => `t.${ident(k)} = g.${ident(k)}`).join(' AND ');
-  const day = spec.dayColumn ? ident(spec.dayColumn) : null;
+  const batchRows = `${ident(spec.table)} t SEMI JOIN typed g ON ${join} AND g._reason IS NULL`;
   return {
     stage,
     // The lookback re-reads a rejected row on every run: record each distinct version once.
@@ -115,15 +142,11 @@ FROM read_csv(${lit(csvPath)}, header = true, auto_detect = false, columns = ${c
 SELECT ${lit(source)}, ${lit(spec.entity)}, tenant_id, concat_ws('|', ${keyCols.map((k) => `${ident(k)}::VARCHAR`).join(', ')}), _reason, _payload, _hash, ${jobRunId ?? 'NULL'}, now()::TIMESTAMP
 FROM typed x WHERE _reason IS NOT NULL AND NOT EXISTS (
   SELECT 1 FROM rejected_rows r WHERE r.source = ${lit(source)} AND r.entity = ${lit(spec.entity)} AND r.row_hash = x._hash)`,
-    dirtyDays: (includeOld) =>
-      day &&
-      `INSERT INTO dirty_days SELECT DISTINCT tenant_id, CAST(${day} AS DATE) FROM (
-  SELECT tenant_id, ${day} FROM typed WHERE _reason IS NULL
-  ${includeOld ? `UNION ALL SELECT t.tenant_id, t.${day} FROM ${ident(spec.table)} t SEMI JOIN typed g ON ${join} AND g._reason IS NULL` : ''}
-) WHERE ${day} IS NOT NULL`,
+    deltaOld: deltaInsertSql(spec, -1, batchRows),
     deleteOld: `DELETE FROM ${ident(spec.table)} t USING (SELECT DISTINCT ${keyList} FROM typed WHERE _reason IS NULL) g WHERE ${join}`,
     // Straight from the staged rows, newest version per key: no second copy of the batch.
     insert: `INSERT INTO ${ident(spec.table)} (${cols}) SELECT ${cols} FROM typed WHERE _reason IS NULL
 QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY _cursor_ts DESC NULLS LAST) = 1`,
+    deltaNew: deltaInsertSql(spec, 1, batchRows),
   };
 }

@@ -1,6 +1,6 @@
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
-import { removeFile, type BatchResult } from './load-batch.ts';
+import { deleteGone, removeFile, type BatchResult } from './load-batch.ts';
 import { copyToFile, pullQuery, queryColumns } from './pull.ts';
 import { rowHashSql } from './row-hash.ts';
 import { profileOf, pullAndLoad, scratchFile, sourceName, type IngestContext } from './run.ts';
@@ -50,12 +50,8 @@ async function reconcileEntity(ctx: IngestContext, spec: EntitySpec, sql: string
       await conn.run(`CREATE OR REPLACE TEMP TABLE gone AS SELECT t.* FROM ${spec.table} t
         WHERE (t.tenant_id IN (SELECT DISTINCT tenant_id FROM src_keys) OR t.tenant_id = ${q(ctx.config.TENANT_ID)})${own}
         AND NOT EXISTS (SELECT 1 FROM src_keys k WHERE ${join})`);
-      if (spec.dayColumn) {
-        await conn.run(`INSERT INTO dirty_days SELECT DISTINCT tenant_id, CAST(${spec.dayColumn} AS DATE) FROM gone WHERE ${spec.dayColumn} IS NOT NULL`);
-      }
-      const delRes = await conn.runAndReadAll(`SELECT count(*) AS n FROM gone`);
-      const n = Number((delRes.getRowObjectsJson()[0] as { n: string }).n);
-      if (n > 0) await conn.run(`DELETE FROM ${spec.table} t USING gone k WHERE ${join}`);
+      // The rollups lose what the deleted rows counted, in the same transaction as the delete.
+      const n = await deleteGone(conn, spec);
       const changed = await conn.runAndReadAll(`SELECT ${keyCols.map((k) => `k.${k}`).join(', ')} FROM src_keys k
         WHERE NOT EXISTS (SELECT 1 FROM ${spec.table} t WHERE ${join} AND t._hash = k._hash) LIMIT ${KEY_LIST_LIMIT + 1}`);
       const total = await conn.runAndReadAll(`SELECT count(*) AS n FROM src_keys`);

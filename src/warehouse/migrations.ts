@@ -86,11 +86,12 @@ CREATE TABLE kpi_payments_15m (
 CREATE TABLE kpi_orders_15m (
   tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, currency VARCHAR NOT NULL,
   orders BIGINT NOT NULL, order_value DECIMAL(18,2) NOT NULL);
+-- \`rows\` counts the facts behind a row: a row is dropped when its last fact goes (views may be 0).
 CREATE TABLE kpi_page_views_15m (
-  tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, views BIGINT NOT NULL);
+  tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, views BIGINT NOT NULL, rows BIGINT NOT NULL);
 CREATE TABLE kpi_product_events_15m (
   tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, product_id VARCHAR,
-  views BIGINT NOT NULL, cart_adds BIGINT NOT NULL, sales BIGINT NOT NULL);
+  views BIGINT NOT NULL, cart_adds BIGINT NOT NULL, sales BIGINT NOT NULL, rows BIGINT NOT NULL);
 CREATE TABLE kpi_product_payments_15m (
   tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, product_id VARCHAR NOT NULL, currency VARCHAR NOT NULL,
   units BIGINT NOT NULL, gross DECIMAL(18,2) NOT NULL, refunds DECIMAL(18,2) NOT NULL);
@@ -112,12 +113,33 @@ CREATE TABLE kpi_paying_lo (tenant_id VARCHAR NOT NULL, lo DATE NOT NULL);
 -- First ever succeeded/refunded payment per customer (rows of kpi_paying_15m with a null prev), counted per bucket.
 CREATE TABLE kpi_new_customers_15m (tenant_id VARCHAR NOT NULL, bucket TIMESTAMP NOT NULL, customers BIGINT NOT NULL);
 -- Subscriptions as signed events at exact timestamps (start +, cancel -): MRR at t = sum of deltas
--- with ts <= t. Rebuilt whole on each refresh (subscriptions carry no dirty-day tracking and are small).
+-- with ts <= t. Rebuilt whole on each refresh (subscriptions carry no deltas and are small).
 CREATE TABLE kpi_subscription_events (
   tenant_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, currency VARCHAR,
   mrr_delta DECIMAL(18,2) NOT NULL, active_delta INTEGER NOT NULL, cancels INTEGER NOT NULL);
 CREATE TABLE kpi_rollup_state (
   id INTEGER PRIMARY KEY, computed_at TIMESTAMP NOT NULL, as_of TIMESTAMP, days BIGINT NOT NULL, full_refresh BOOLEAN NOT NULL);
+`,
+  },
+  {
+    version: 3,
+    name: 'fact deltas for the kpi rollups',
+    // The ingest writes these in the same transaction as the facts: sign -1 for every version it
+    // replaces or deletes, +1 for every version it inserts, with only the columns the rollups read.
+    // A rollup refresh folds them into the rollups (signed sums) and deletes them, so its cost follows
+    // the change, not the history. A batch too big to be worth copying (a first or full load) marks
+    // its entity in delta_overflow instead, and the refresh rebuilds that entity's rollups from the facts.
+    sql: `
+CREATE TABLE delta_payments (
+  tenant_id VARCHAR NOT NULL, sign TINYINT NOT NULL, created_at TIMESTAMP, customer_id VARCHAR, product_id VARCHAR,
+  currency VARCHAR, status VARCHAR, amount DECIMAL(18,2), refunded_amount DECIMAL(18,2));
+CREATE TABLE delta_orders (
+  tenant_id VARCHAR NOT NULL, sign TINYINT NOT NULL, created_at TIMESTAMP, currency VARCHAR, status VARCHAR, total DECIMAL(18,2));
+CREATE TABLE delta_page_views (tenant_id VARCHAR NOT NULL, sign TINYINT NOT NULL, ts TIMESTAMP, views INTEGER);
+CREATE TABLE delta_product_events (
+  tenant_id VARCHAR NOT NULL, sign TINYINT NOT NULL, ts TIMESTAMP, product_id VARCHAR, views INTEGER, cart_adds INTEGER, sales INTEGER);
+CREATE TABLE delta_overflow (entity VARCHAR NOT NULL);
+DROP TABLE dirty_days;
 `,
   },
 ];

@@ -80,16 +80,11 @@ export async function insertFacts(wh: Warehouse, o: FactsOptions = {}): Promise<
              ${ts('i', 'sstart')} - INTERVAL 60 DAY,
              CASE WHEN ${pick('i', 'scan', 3)} = 0 THEN ${ts('i', 'send')} ELSE NULL END
       FROM range(${o.subscriptions ?? 300}) r(i)`);
-    await markAllDirty(conn);
+    await markAllChanged(conn);
   });
 }
 
-/** Marks every UTC day that holds a fact, as the ingest does for the rows it loads. */
-export async function markAllDirty(conn: DuckDBConnection): Promise<void> {
-  await conn.run(`
-    INSERT INTO dirty_days
-    SELECT DISTINCT tenant_id, CAST(created_at AS DATE) FROM payments UNION
-    SELECT DISTINCT tenant_id, CAST(created_at AS DATE) FROM orders UNION
-    SELECT DISTINCT tenant_id, CAST(ts AS DATE) FROM page_views UNION
-    SELECT DISTINCT tenant_id, CAST(ts AS DATE) FROM product_events`);
+/** Marks every fact entity for a rebuild of its rollups, as the ingest does after a bulk load. */
+export async function markAllChanged(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`INSERT INTO delta_overflow VALUES ('payments'), ('orders'), ('page_views'), ('product_events')`);
 }

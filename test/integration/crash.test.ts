@@ -36,6 +36,9 @@ describe('a process killed mid-batch', () => {
       expect(state.map((s) => s.entity)).toEqual(['customers', 'orders', 'products']);
       const [counts] = await warehouse.query<{ o: string; p: string }>(`SELECT (SELECT count(*) FROM orders) AS o, (SELECT count(*) FROM payments) AS p`);
       expect(counts).toEqual({ o: '20', p: '0' });
+      // The killed batch left no deltas either: only the committed orders' +1 rows are there.
+      const [deltas] = await warehouse.query<{ o: string; p: string }>(`SELECT (SELECT count(*) FROM delta_orders WHERE sign = 1) AS o, (SELECT count(*) FROM delta_payments) AS p`);
+      expect(deltas).toEqual({ o: '20', p: '0' });
 
       // A pipe a killed process left behind (its name carries the dead pid) is swept by the next run.
       writeFileSync(`${dir.path}/tmp/payments-${child.pid}-0123abcd.pipe`, '');

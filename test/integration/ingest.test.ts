@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestAll } from '../../src/ingest/run.ts';
 import { reconcileAll } from '../../src/ingest/reconcile.ts';
+import { ENTITIES } from '../../src/ingest/entities.ts';
 import { factories } from '../helpers/factories.ts';
 import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
@@ -22,6 +23,22 @@ async function whPaymentsPerDay(tw: TW): Promise<Record<string, string>> {
      FROM payments GROUP BY 1, 2 ORDER BY 1, 2`,
   );
   return Object.fromEntries(rows.map((r) => [`${r.day} ${r.currency}`, `${r.total} x${r.n}`]));
+}
+
+/**
+ * No rollup refresh runs in this file, so the signed deltas the ingest recorded since the empty
+ * warehouse must add up to the facts exactly: per distinct row of the delta columns, Σ sign = count.
+ */
+async function expectDeltasMatchFacts(tw: TW): Promise<void> {
+  for (const spec of Object.values(ENTITIES)) {
+    if (!spec.delta) continue;
+    const cols = ['tenant_id', ...spec.delta.columns].join(', ');
+    const diff = await tw.warehouse.query(`
+      SELECT ${cols}, sum(n) AS n FROM (
+        SELECT ${cols}, sign AS n FROM ${spec.delta.table} UNION ALL SELECT ${cols}, -1 AS n FROM ${spec.table})
+      GROUP BY ALL HAVING sum(n) <> 0`);
+    expect(diff, spec.entity).toEqual([]);
+  }
 }
 
 async function count(tw: TW, sql: string): Promise<number> {
@@ -78,6 +95,7 @@ describe('ingest from PostgreSQL (seed 004 profile)', () => {
     const again = await ingestAll(tw.ctx);
     expect(again.entities.find((e) => e.entity === 'payments')?.since).not.toBeNull();
     expect(await whPaymentsPerDay(tw)).toEqual(await pgPaymentsPerDay(db));
+    await expectDeltasMatchFacts(tw);
   });
 
   it('incremental: updates, late inserts inside the lookback and new rows, with no duplicates', async () => {
@@ -110,9 +128,11 @@ describe('ingest from PostgreSQL (seed 004 profile)', () => {
     const [p] = await tw.warehouse.query<{ price: string }>(`SELECT current_price::VARCHAR AS price FROM products WHERE product_id = $1`, [productIds[0]!]);
     expect(p?.price).toBe('9.49');
     expect(await whPaymentsPerDay(tw)).toEqual(await pgPaymentsPerDay(db));
-    // The days that moved are queued for the rollups.
-    const dirty = await tw.warehouse.query<{ day: string }>(`SELECT DISTINCT strftime(day, '%Y-%m-%d') AS day FROM dirty_days ORDER BY 1`);
-    expect(dirty.map((d) => d.day)).toEqual(expect.arrayContaining(['2026-01-07', '2026-01-08']));
+    // What moved is queued for the rollups: the new versions (+1) and the replaced ones (−1).
+    const moved = await tw.warehouse.query<{ day: string; sign: number }>(
+      `SELECT DISTINCT strftime(CAST(created_at AS DATE), '%Y-%m-%d') AS day, sign FROM delta_payments ORDER BY 1, 2`);
+    expect(moved).toEqual(expect.arrayContaining([{ day: '2026-01-07', sign: 1 }, { day: '2026-01-07', sign: -1 }, { day: '2026-01-08', sign: 1 }]));
+    await expectDeltasMatchFacts(tw);
   });
 
   it('reconciliation: deletes at source, silent updates and rows older than the lookback', async () => {
@@ -128,7 +148,7 @@ describe('ingest from PostgreSQL (seed 004 profile)', () => {
     expect(await count(tw, `SELECT count(*) AS n FROM payments WHERE payment_id = '${victim!.id}'`)).toBe(1);
     expect(await count(tw, `SELECT count(*) AS n FROM payments WHERE payment_id = '${ancient}'`)).toBe(0);
 
-    await tw.warehouse.withWriter((c) => c.run('DELETE FROM dirty_days'));
+    const [{ n: before } = { n: '0' }] = await tw.warehouse.query<{ n: string }>(`SELECT count(*) AS n FROM delta_payments WHERE sign = -1`);
     const results = await reconcileAll(tw.ctx);
     const pay = results.find((r) => r.entity === 'payments');
     expect(pay?.deleted).toBe(1);
@@ -139,8 +159,11 @@ describe('ingest from PostgreSQL (seed 004 profile)', () => {
     const [o] = await tw.warehouse.query<{ status: string }>(`SELECT status FROM orders WHERE order_id = $1`, [order!.id]);
     expect(o?.status).toBe('refunded');
     expect(await whPaymentsPerDay(tw)).toEqual(await pgPaymentsPerDay(db));
-    const dirty = await tw.warehouse.query<{ day: string }>(`SELECT DISTINCT strftime(day, '%Y-%m-%d') AS day FROM dirty_days`);
-    expect(dirty.map((d) => d.day)).toEqual(expect.arrayContaining([victim!.day, '2025-12-30']));
+    // The deleted row, the re-pulled one and the late one all reach the rollups' deltas.
+    expect(await count(tw, `SELECT count(*) AS n FROM delta_payments WHERE sign = -1`)).toBeGreaterThan(Number(before));
+    const days = await tw.warehouse.query<{ day: string }>(`SELECT DISTINCT strftime(CAST(created_at AS DATE), '%Y-%m-%d') AS day FROM delta_payments`);
+    expect(days.map((d) => d.day)).toEqual(expect.arrayContaining([victim!.day, '2025-12-30']));
+    await expectDeltasMatchFacts(tw);
     // A second pass finds nothing to do.
     const again = await reconcileAll(tw.ctx);
     expect(again.filter((r) => r.deleted || r.changed).map((r) => r.entity)).toEqual([]);

@@ -10,6 +10,7 @@ import { refreshRollups } from '../../src/models/kpis/rollups.ts';
 import { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { tempDir } from '../helpers/source-db.ts';
 import { insertFacts } from '../helpers/kpi-facts.ts';
+import { deleteThroughIngest, loadThroughIngest } from '../helpers/through-ingest.ts';
 
 /*
  * Every KPI query is checked against the same metric computed from the raw canonical tables with
@@ -242,6 +243,47 @@ async function checkAll(): Promise<void> {
   expect((await getCountries(wh, march)).some((c) => c.country == null)).toBe(true);
 }
 
+const TABLES = ['kpi_payments_15m', 'kpi_orders_15m', 'kpi_page_views_15m', 'kpi_product_events_15m', 'kpi_product_payments_15m',
+  'kpi_customer_15m', 'kpi_paying_15m', 'kpi_paying_days', 'kpi_paying_lo', 'kpi_new_customers_15m'];
+
+/** Per table: row count and an order-independent hash of every row. */
+async function snapshot(tables: string[]): Promise<Record<string, string>> {
+  return Object.fromEntries(await Promise.all(tables.map(async (t) =>
+    [t, (await db(wh).query<{ h: string }>(`SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t::VARCHAR))::VARCHAR, '') AS h FROM ${t} t`))[0]!.h] as const)));
+}
+
+async function pending(): Promise<{ deltas: number; overflow: number }> {
+  const [r] = await db(wh).query<{ d: string; o: string }>(`SELECT
+    (SELECT count(*) FROM delta_payments) + (SELECT count(*) FROM delta_orders) + (SELECT count(*) FROM delta_page_views) + (SELECT count(*) FROM delta_product_events) AS d,
+    (SELECT count(*) FROM delta_overflow) AS o`);
+  return { deltas: Number(r!.d), overflow: Number(r!.o) };
+}
+
+/**
+ * Refreshes from the deltas the ingest recorded (which must take the folding path), checks every
+ * query against the raw facts, then checks that a full rebuild from the facts gives the very same
+ * rows in every rollup table.
+ */
+async function expectFoldEqualsRebuild(): Promise<{ days: number }> {
+  const { deltas, overflow } = await pending();
+  expect(deltas).toBeGreaterThan(0);
+  expect(overflow).toBe(0);
+  const [d] = await db(wh).query<{ n: string }>(`SELECT count(*) AS n FROM (
+    SELECT tenant_id, CAST(created_at AS DATE) FROM delta_payments UNION SELECT tenant_id, CAST(created_at AS DATE) FROM delta_orders UNION
+    SELECT tenant_id, CAST(ts AS DATE) FROM delta_page_views UNION SELECT tenant_id, CAST(ts AS DATE) FROM delta_product_events)`);
+  const res = await refreshRollups(wh);
+  expect(res.days).toBe(Number(d!.n));
+  expect(await pending()).toEqual({ deltas: 0, overflow: 0 });
+  const [state] = await db(wh).query<{ full_refresh: boolean }>('SELECT full_refresh FROM kpi_rollup_state');
+  expect(state!.full_refresh).toBe(false);
+  await checkAll();
+  const folded = await snapshot(TABLES);
+  await refreshRollups(wh, { full: true });
+  const rebuilt = await snapshot(TABLES);
+  for (const t of TABLES) expect(folded[t], t).toBe(rebuilt[t]);
+  return res;
+}
+
 beforeAll(async () => {
   dir = tempDir();
   wh = await Warehouse.open({ path: join(dir.path, 'kpi.duckdb') });
@@ -258,74 +300,83 @@ describe('KPI rollups', () => {
     const res = await refreshRollups(wh, { now: () => new Date('2025-01-02T00:00:00Z') });
     expect(res.days).toBeGreaterThan(500);
     expect(res.computedAt).toBe('2025-01-02T00:00:00.000Z');
-    const [dirty] = await db(wh).query<{ n: string }>('SELECT count(*) AS n FROM dirty_days');
-    expect(Number(dirty!.n)).toBe(0);
+    expect(await pending()).toEqual({ deltas: 0, overflow: 0 });
+    const [state] = await db(wh).query<{ full_refresh: boolean }>('SELECT full_refresh FROM kpi_rollup_state');
+    expect(state!.full_refresh).toBe(true);
     await checkAll();
   });
 
-  it('an incremental refresh of dirty days tracks changed, moved and deleted facts', async () => {
-    const touched = await wh.transaction(async (conn) => {
-      // Days of the rows about to change, before and after the change: the ingest marks both.
-      await conn.run(`CREATE TEMP TABLE before_days AS
-        SELECT tenant_id, CAST(created_at AS DATE) AS day FROM payments WHERE hash(payment_id) % 11 = 0
-        UNION SELECT tenant_id, CAST(created_at AS DATE) FROM orders WHERE hash(order_id) % 9 = 0
-        UNION SELECT tenant_id, CAST(ts AS DATE) FROM page_views WHERE hash(page_view_id) % 17 = 0`);
-      await conn.run(`UPDATE payments SET status = CASE status WHEN 'failed' THEN 'succeeded' WHEN 'succeeded' THEN 'refunded' ELSE 'failed' END,
-        refunded_amount = CASE WHEN status = 'succeeded' THEN amount ELSE 0 END WHERE hash(payment_id) % 11 = 0`);
-      // Move some payments to another day (and so maybe another first-payment bucket).
-      await conn.run(`UPDATE payments SET created_at = created_at - INTERVAL 3 DAY - INTERVAL 7 MINUTE WHERE hash(payment_id) % 33 = 0`);
-      await conn.run(`DELETE FROM orders WHERE hash(order_id) % 9 = 0`);
-      await conn.run(`UPDATE page_views SET views = views + 5 WHERE hash(page_view_id) % 17 = 0`);
-      await conn.run(`INSERT INTO payments (tenant_id, payment_id, source, customer_id, product_id, amount, currency, status, refunded_amount, created_at)
-        VALUES ('t1', 'late1', 'db', 'brand-new', 'prod1', 42.42, 'USD', 'succeeded', 0, TIMESTAMP '2024-03-10 06:59:59'),
-               ('t1', 'late2', 'db', 'brand-new', 'prod1', 10.00, 'USD', 'succeeded', 0, TIMESTAMP '2024-03-10 04:59:59')`);
+  it('folding the ingest\'s deltas tracks changed, moved and deleted facts and equals a full rebuild, table by table', async () => {
+    const now = `TIMESTAMP '2024-11-01 00:00:00' AS _cursor_ts`;
+    // Status flips (refunds, failures, recoveries), through a real ingest batch.
+    await loadThroughIngest(wh, dir.path, 'payments', `SELECT * EXCLUDE (_hash) REPLACE (
+        CASE status WHEN 'failed' THEN 'succeeded' WHEN 'succeeded' THEN 'refunded' ELSE 'failed' END AS status,
+        CASE WHEN status = 'succeeded' THEN amount ELSE 0 END::DECIMAL(18,2) AS refunded_amount), ${now}
+      FROM payments WHERE hash(payment_id) % 11 = 0`);
+    // Moves to another day (and so maybe another first-payment bucket), another customer or product, no customer.
+    await loadThroughIngest(wh, dir.path, 'payments', `SELECT * EXCLUDE (_hash) REPLACE (
+        created_at - INTERVAL 3 DAY - INTERVAL 7 MINUTE AS created_at,
+        CASE WHEN hash(payment_id) % 2 = 0 THEN 'c' || hash(payment_id) % 50 ELSE customer_id END AS customer_id,
+        CASE WHEN hash(payment_id) % 3 = 0 THEN NULL ELSE product_id END AS product_id,
+        CASE WHEN hash(payment_id) % 5 = 0 THEN 'EUR' ELSE currency END AS currency), ${now}
+      FROM payments WHERE hash(payment_id) % 33 = 1`);
+    // A re-read of unchanged rows (the lookback): −1 and +1 cancel.
+    await loadThroughIngest(wh, dir.path, 'payments', `SELECT * EXCLUDE (_hash), ${now} FROM payments WHERE hash(payment_id) % 40 = 3`);
+    // Late payments: a brand-new customer, and one before the history started.
+    await loadThroughIngest(wh, dir.path, 'payments', `SELECT * FROM (VALUES
+        ('t1', 'late1', 'db', NULL, NULL, 'brand-new', 'prod1', 42.42, 'USD', 'succeeded', NULL, 0, TIMESTAMP '2024-03-10 06:59:59', NULL),
+        ('t1', 'late2', 'db', NULL, NULL, 'brand-new', 'prod1', 10.00, 'USD', 'succeeded', NULL, 0, TIMESTAMP '2024-03-10 04:59:59', NULL),
+        ('t1', 'early1', 'db', NULL, NULL, 'c3', NULL, 5.00, 'USD', 'succeeded', NULL, 0, TIMESTAMP '2023-12-30 10:00:00', NULL))
+      v(tenant_id, payment_id, source, external_id, order_id, customer_id, product_id, amount, currency, status, raw_status, refunded_amount, created_at, completed_at),
+      (SELECT ${now})`);
+    // Deletes as the reconciliation does them, including t2's first paying day (its lo moves later).
+    await deleteThroughIngest(wh, 'payments', `hash(payment_id) % 29 = 7 OR (tenant_id = 't2' AND CAST(created_at AS DATE) =
+      (SELECT min(CAST(created_at AS DATE)) FROM payments WHERE tenant_id = 't2' AND status IN ('succeeded', 'refunded')))`);
+    await deleteThroughIngest(wh, 'orders', 'hash(order_id) % 9 = 0');
+    await loadThroughIngest(wh, dir.path, 'orders', `SELECT * EXCLUDE (_hash) REPLACE (
+        CASE status WHEN 'paid' THEN 'refunded' WHEN 'pending' THEN 'paid' ELSE 'cancelled' END AS status, total + 1 AS total), ${now}
+      FROM orders WHERE hash(order_id) % 13 = 2`);
+    // Page views up, down to 0 (the rollup row stays while a fact is left), and gone.
+    await loadThroughIngest(wh, dir.path, 'page_views', `SELECT * EXCLUDE (_hash) REPLACE (
+        CASE WHEN hash(page_view_id) % 2 = 0 THEN 0 ELSE views + 5 END AS views), ${now}
+      FROM page_views WHERE hash(page_view_id) % 17 = 0`);
+    await deleteThroughIngest(wh, 'page_views', 'hash(page_view_id) % 23 = 4');
+    await loadThroughIngest(wh, dir.path, 'product_events', `SELECT * EXCLUDE (_hash) REPLACE (
+        CASE WHEN hash(event_id) % 3 = 0 THEN NULL ELSE 'prod' || hash(event_id) % 7 END AS product_id, ts + INTERVAL 20 MINUTE AS ts, sales + 1 AS sales), ${now}
+      FROM product_events WHERE hash(event_id) % 19 = 0`);
+    await deleteThroughIngest(wh, 'product_events', 'hash(event_id) % 31 = 5');
+    // Dimensions and subscriptions change in place (joined at query time / rebuilt each refresh).
+    await wh.transaction(async (conn) => {
       await conn.run(`UPDATE customers SET country = 'FR' WHERE customer_id = 'c7'`);
       await conn.run(`UPDATE subscriptions SET cancelled_at = TIMESTAMP '2024-03-15 10:00:00', status = 'cancelled' WHERE subscription_id IN ('sub1', 'sub2')`);
-      await conn.run(`INSERT INTO dirty_days
-        SELECT tenant_id, day FROM before_days
-        UNION SELECT tenant_id, CAST(created_at AS DATE) FROM payments WHERE hash(payment_id) % 11 = 0 OR hash(payment_id) % 33 = 0 OR payment_id LIKE 'late%'`);
-      const [n] = await (await conn.runAndReadAll('SELECT count(DISTINCT (tenant_id, day)) AS n FROM dirty_days')).getRowObjectsJson();
-      await conn.run('DROP TABLE before_days');
-      return Number(n!.n);
     });
-    const res = await refreshRollups(wh);
-    expect(res.days).toBe(touched);
-    await checkAll();
-
-    // The incremental result is exactly what a full rebuild produces.
-    const tables = ['kpi_payments_15m', 'kpi_orders_15m', 'kpi_page_views_15m', 'kpi_product_events_15m', 'kpi_product_payments_15m', 'kpi_customer_15m', 'kpi_paying_15m', 'kpi_paying_days', 'kpi_paying_lo', 'kpi_new_customers_15m'];
-    const snapshot = async () => Object.fromEntries(await Promise.all(tables.map(async (t) =>
-      [t, (await db(wh).query<{ h: string }>(`SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t::VARCHAR))::VARCHAR, '') AS h FROM ${t} t`))[0]!.h] as const)));
-    const incremental = await snapshot();
-    await refreshRollups(wh, { full: true });
-    expect(await snapshot()).toEqual(incremental);
+    await expectFoldEqualsRebuild();
   });
 
-  it('a refresh of a few dirty days (the incremental path) equals a full rebuild, including earlier-than-ever payments', async () => {
-    await wh.transaction(async (conn) => {
-      const days = `CAST(created_at AS DATE) IN (DATE '2024-03-10', DATE '2024-06-02', DATE '2024-11-03')`;
-      await conn.run(`CREATE TEMP TABLE before_days AS SELECT DISTINCT tenant_id, CAST(created_at AS DATE) AS day FROM payments WHERE ${days}`);
-      // Status flips (a customer's first payment may stop counting), a move to another dirty day,
-      // deletes, and a customer whose first payment ever lands before the history started.
-      await conn.run(`UPDATE payments SET status = CASE status WHEN 'succeeded' THEN 'failed' ELSE 'succeeded' END WHERE ${days} AND hash(payment_id) % 3 = 0`);
-      await conn.run(`UPDATE payments SET created_at = TIMESTAMP '2024-06-02 23:50:00' WHERE ${days} AND hash(payment_id) % 7 = 1`);
-      await conn.run(`DELETE FROM payments WHERE ${days} AND hash(payment_id) % 5 = 2`);
-      await conn.run(`INSERT INTO payments (tenant_id, payment_id, source, customer_id, amount, currency, status, refunded_amount, created_at)
-        VALUES ('t1', 'early1', 'db', 'c3', 5.00, 'USD', 'succeeded', 0, TIMESTAMP '2023-12-30 10:00:00'),
-               ('t2', 'early2', 'db', 'c8', 5.00, 'USD', 'succeeded', 0, TIMESTAMP '2024-03-10 00:05:00')`);
-      await conn.run(`INSERT INTO dirty_days SELECT tenant_id, day FROM before_days
-        UNION SELECT tenant_id, CAST(created_at AS DATE) FROM payments WHERE ${days} OR payment_id LIKE 'early%'`);
-      await conn.run('DROP TABLE before_days');
-    });
-    const res = await refreshRollups(wh);
+  it('a small change folds in a handful of days and equals a full rebuild, even when a tenant\'s first paying day goes', async () => {
+    const days = `CAST(created_at AS DATE) IN (DATE '2024-03-10', DATE '2024-06-02', DATE '2024-11-03')`;
+    const now = `TIMESTAMP '2024-11-02 00:00:00' AS _cursor_ts`;
+    await loadThroughIngest(wh, dir.path, 'payments', `SELECT * EXCLUDE (_hash) REPLACE (
+        CASE status WHEN 'succeeded' THEN 'failed' ELSE 'succeeded' END AS status), ${now}
+      FROM payments WHERE ${days} AND hash(payment_id) % 3 = 0`);
+    await loadThroughIngest(wh, dir.path, 'payments', `SELECT * EXCLUDE (_hash) REPLACE (TIMESTAMP '2024-06-02 23:50:00' AS created_at), ${now}
+      FROM payments WHERE ${days} AND hash(payment_id) % 7 = 1`);
+    await deleteThroughIngest(wh, 'payments', `${days} AND hash(payment_id) % 5 = 2`);
+    // t1's first paying day goes (the payment before the history, loaded above): its lo moves later.
+    await deleteThroughIngest(wh, 'payments', `payment_id = 'early1'`);
+    await loadThroughIngest(wh, dir.path, 'payments', `SELECT * FROM (VALUES
+        ('t2', 'early3', 'db', NULL, NULL, 'c8', NULL, 5.00, 'USD', 'succeeded', NULL, 0, TIMESTAMP '2024-03-10 00:05:00', NULL))
+      v(tenant_id, payment_id, source, external_id, order_id, customer_id, product_id, amount, currency, status, raw_status, refunded_amount, created_at, completed_at),
+      (SELECT ${now})`);
+    const res = await expectFoldEqualsRebuild();
     expect(res.days).toBeLessThan(10);
-    await checkAll();
-    const tables = ['kpi_payments_15m', 'kpi_customer_15m', 'kpi_paying_15m', 'kpi_paying_days', 'kpi_paying_lo', 'kpi_new_customers_15m'];
-    const snapshot = async () => Object.fromEntries(await Promise.all(tables.map(async (t) =>
-      [t, (await db(wh).query<{ h: string }>(`SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash(t::VARCHAR))::VARCHAR, '') AS h FROM ${t} t`))[0]!.h] as const)));
-    const incremental = await snapshot();
-    await refreshRollups(wh, { full: true });
-    expect(await snapshot()).toEqual(incremental);
+  });
+
+  it('a refresh with nothing to fold changes nothing', async () => {
+    const before = await snapshot(TABLES);
+    const res = await refreshRollups(wh);
+    expect(res.days).toBe(0);
+    expect(await snapshot(TABLES)).toEqual(before);
   });
 
   it('records as_of from the ingest watermarks and computed_at', async () => {

@@ -58,6 +58,8 @@ function daysSelect(dayFilter: string): string {
  * the touched customers' rows and the days that really moved, not the history.
  */
 export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
+  const [any] = await all<{ n: string }>(conn, 'SELECT count(*) AS n FROM _kpi_touched');
+  if (Number(any?.n ?? 0) === 0) return;
   const touched = `SEMI JOIN (SELECT DISTINCT tenant_id, customer_id FROM _kpi_touched) t ON t.tenant_id = k.tenant_id AND t.customer_id = k.customer_id`;
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_old AS SELECT k.* FROM kpi_paying_15m k ${touched}`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_new AS
@@ -69,13 +71,19 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
   await conn.run(`DELETE FROM kpi_paying_15m k USING _kpi_pay_gone g
     WHERE k.tenant_id = g.tenant_id AND k.customer_id = g.customer_id AND k.bucket = g.bucket`);
   await conn.run(`INSERT INTO kpi_paying_15m SELECT * FROM _kpi_pay_add ORDER BY tenant_id, bucket`);
+  // The day counts and new-customer counts depend on (bucket, prev) only: a row whose `next` alone
+  // changed (a customer's last payment before a new one) moves neither, so its day is left alone.
+  const bp = 'tenant_id, customer_id, bucket, prev';
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_days AS
-    SELECT DISTINCT tenant_id, bucket::DATE AS d FROM (SELECT tenant_id, bucket FROM _kpi_pay_gone UNION ALL SELECT tenant_id, bucket FROM _kpi_pay_add)`);
-  // A day before a tenant's first paying day (or a tenant's first payment) moves lo: the
+    SELECT DISTINCT tenant_id, bucket::DATE AS d FROM (
+      (SELECT ${bp} FROM _kpi_pay_gone EXCEPT ALL SELECT ${bp} FROM _kpi_pay_add)
+      UNION ALL (SELECT ${bp} FROM _kpi_pay_add EXCEPT ALL SELECT ${bp} FROM _kpi_pay_gone))`);
+  // A tenant's first paying day lo moved (a payment before it, or its first payments gone): the
   // cumulative counts of every day start there, so they are all rebuilt.
   const [moved] = await all<{ n: string }>(conn, `
-    SELECT count(*) AS n FROM _kpi_pay_days a LEFT JOIN kpi_paying_lo lo ON lo.tenant_id = a.tenant_id
-    WHERE lo.lo IS NULL OR a.d < lo.lo`);
+    SELECT count(*) AS n FROM (SELECT tenant_id, min(bucket)::DATE AS lo FROM kpi_paying_15m GROUP BY ALL) a
+    FULL JOIN kpi_paying_lo lo ON lo.tenant_id = a.tenant_id
+    WHERE a.lo IS DISTINCT FROM lo.lo`);
   if (Number(moved?.n ?? 0) > 0) {
     await conn.run(`DELETE FROM kpi_paying_lo`);
     await conn.run(`INSERT INTO kpi_paying_lo SELECT tenant_id, min(bucket)::DATE FROM kpi_paying_15m GROUP BY ALL`);

@@ -5,78 +5,115 @@ import { rebuildPayingAll, refreshPaying } from './paying.ts';
 
 /**
  * KPI rollups: 15-minute UTC buckets per tenant (and currency / product / customer where a metric
- * needs it). The ingest marks `(tenant_id, day)` in `dirty_days` in the same transaction as the facts;
- * a refresh recomputes the rollup rows of exactly those UTC days from the facts, so a late update, a
- * status change or a delete lands in the right bucket without rescanning history.
+ * needs it). Every rollup column is a count or a sum, so a change of the facts is a signed change of
+ * the rollups: the ingest writes, in the same transaction as the facts, a narrow copy of each replaced
+ * or deleted version with sign −1 and of each inserted version with sign +1 (delta_<entity>, see
+ * migration 3). A refresh sums the deltas per rollup row, adds them to the rollups, drops the rows
+ * whose facts are all gone, recomputes the paying-customer tables of the customers whose buckets
+ * changed, and deletes the deltas it folded in. The work follows the change, not the history: a random
+ * 1% change spread over every day costs about 1% of a rebuild.
+ *
+ * An entity whose deltas are a large share of its facts (or that the ingest marked in delta_overflow,
+ * e.g. after a first or full load) gets its rollups rebuilt from the facts instead.
  */
 
-/** One fact rollup: `select` gets a join/filter clause restricting facts to the days being rebuilt. */
+type Entity = 'payments' | 'orders' | 'page_views' | 'product_events';
+
+/** The fact table, its delta table and its timestamp column, per entity the rollups read. */
+const FACTS: Record<Entity, { facts: string; deltas: string; ts: string; daysTable: string }> = {
+  payments: { facts: 'payments', deltas: 'delta_payments', ts: 'created_at', daysTable: 'kpi_payments_15m' },
+  orders: { facts: 'orders', deltas: 'delta_orders', ts: 'created_at', daysTable: 'kpi_orders_15m' },
+  page_views: { facts: 'page_views', deltas: 'delta_page_views', ts: 'ts', daysTable: 'kpi_page_views_15m' },
+  product_events: { facts: 'product_events', deltas: 'delta_product_events', ts: 'ts', daysTable: 'kpi_product_events_15m' },
+};
+const ENTITIES = Object.keys(FACTS) as Entity[];
+
+/**
+ * An aggregate over rows of alias f. `w` is null over the facts (each row counts once) and the sign
+ * column over the deltas (a row counts +1 or −1), so the same definition serves the rebuild and the
+ * delta; both coalesce to 0 so a sum over no rows adds nothing.
+ */
+type Agg = (w: string | null) => string;
+const filt = (where?: string) => (where ? ` FILTER (WHERE ${where})` : '');
+const count = (where?: string): Agg => (w) => (w === null ? `count(*)${filt(where)}` : `coalesce(sum(${w})${filt(where)}, 0)`);
+const total = (expr: string, where?: string): Agg => (w) => `coalesce(sum(${w === null ? expr : `${w} * ${expr}`})${filt(where)}, 0)`;
+
+/** One fact rollup: rows keyed by (tenant_id, bucket, ...dims), every value a count or a sum. */
 interface FactRollup {
   table: string;
-  /** SELECT producing the rollup's columns in order; `{scope}` is replaced by the day filter on alias f. */
-  select: (scope: string) => string;
-  /** The fact's timestamp column (alias f), used for the day filter. */
-  tsColumn: string;
+  entity: Entity;
+  /** Group columns after tenant_id and bucket; they may be NULL (matched with IS NOT DISTINCT FROM). */
+  dims: string[];
+  /** Value columns in table order. */
+  values: [name: string, agg: Agg][];
+  /** Which facts (alias f) the rollup counts. */
+  where?: string;
+  /** True of a row with no facts left: its counts are all 0. */
+  empty: string;
 }
 
-const B = (col: string) => `time_bucket(INTERVAL 15 MINUTE, f.${col})`;
+const PAID = `f.status IN ('succeeded', 'refunded')`;
 
 const ROLLUPS: FactRollup[] = [
   {
-    table: 'kpi_payments_15m',
-    tsColumn: 'created_at',
-    select: (scope) => `
-      SELECT f.tenant_id, ${B('created_at')} AS bucket, f.currency,
-        count(*) FILTER (WHERE f.status = 'succeeded'), count(*) FILTER (WHERE f.status = 'refunded'),
-        count(*) FILTER (WHERE f.status = 'failed'), count(*) FILTER (WHERE f.status = 'pending'),
-        coalesce(sum(f.amount) FILTER (WHERE f.status IN ('succeeded', 'refunded')), 0),
-        coalesce(sum(f.refunded_amount) FILTER (WHERE f.status IN ('succeeded', 'refunded')), 0)
-      FROM payments f ${scope} GROUP BY ALL`,
+    table: 'kpi_payments_15m', entity: 'payments', dims: ['currency'],
+    values: [
+      ['succeeded', count(`f.status = 'succeeded'`)], ['refunded', count(`f.status = 'refunded'`)],
+      ['failed', count(`f.status = 'failed'`)], ['pending', count(`f.status = 'pending'`)],
+      ['gross', total('f.amount', PAID)], ['refunds', total('f.refunded_amount', PAID)],
+    ],
+    empty: 'succeeded = 0 AND refunded = 0 AND failed = 0 AND pending = 0',
   },
   {
-    table: 'kpi_orders_15m',
-    tsColumn: 'created_at',
-    select: (scope) => `
-      SELECT f.tenant_id, ${B('created_at')} AS bucket, f.currency, count(*), sum(f.total)
-      FROM orders f ${scope} AND f.status IN ('paid', 'fulfilled', 'refunded') GROUP BY ALL`,
+    table: 'kpi_orders_15m', entity: 'orders', dims: ['currency'],
+    values: [['orders', count()], ['order_value', total('f.total')]],
+    where: `f.status IN ('paid', 'fulfilled', 'refunded')`,
+    empty: 'orders = 0',
   },
   {
-    table: 'kpi_page_views_15m',
-    tsColumn: 'ts',
-    select: (scope) => `SELECT f.tenant_id, ${B('ts')} AS bucket, sum(f.views) FROM page_views f ${scope} GROUP BY ALL`,
+    table: 'kpi_page_views_15m', entity: 'page_views', dims: [],
+    values: [['views', total('f.views')], ['rows', count()]],
+    empty: 'rows = 0',
   },
   {
-    table: 'kpi_product_events_15m',
-    tsColumn: 'ts',
-    select: (scope) => `
-      SELECT f.tenant_id, ${B('ts')} AS bucket, f.product_id, sum(f.views), sum(f.cart_adds), sum(f.sales)
-      FROM product_events f ${scope} GROUP BY ALL`,
+    table: 'kpi_product_events_15m', entity: 'product_events', dims: ['product_id'],
+    values: [['views', total('f.views')], ['cart_adds', total('f.cart_adds')], ['sales', total('f.sales')], ['rows', count()]],
+    empty: 'rows = 0',
   },
   {
-    table: 'kpi_product_payments_15m',
-    tsColumn: 'created_at',
-    select: (scope) => `
-      SELECT f.tenant_id, ${B('created_at')} AS bucket, f.product_id, f.currency, count(*), sum(f.amount), sum(f.refunded_amount)
-      FROM payments f ${scope} AND f.status IN ('succeeded', 'refunded') AND f.product_id IS NOT NULL GROUP BY ALL`,
+    table: 'kpi_product_payments_15m', entity: 'payments', dims: ['product_id', 'currency'],
+    values: [['units', count()], ['gross', total('f.amount')], ['refunds', total('f.refunded_amount')]],
+    where: `${PAID} AND f.product_id IS NOT NULL`,
+    empty: 'units = 0',
   },
+  // Before the paying tables: they are derived from this one.
   {
-    table: 'kpi_customer_15m',
-    tsColumn: 'created_at',
-    select: (scope) => `
-      SELECT f.tenant_id, ${B('created_at')} AS bucket, f.customer_id, f.currency, count(*), sum(f.amount), sum(f.refunded_amount)
-      FROM payments f ${scope} AND f.status IN ('succeeded', 'refunded') GROUP BY ALL`,
+    table: 'kpi_customer_15m', entity: 'payments', dims: ['customer_id', 'currency'],
+    values: [['payments', count()], ['gross', total('f.amount')], ['refunds', total('f.refunded_amount')]],
+    where: PAID,
+    empty: 'payments = 0',
   },
 ];
 
-/** Every table the refresh owns, for a full rebuild. */
-const ALL_TABLES = [...ROLLUPS.map((r) => r.table), 'kpi_subscription_events'];
+/** SELECT of a rollup's rows (tenant_id, bucket, ...dims, ...values) from `from` (alias f). */
+function rollupSelect(r: FactRollup, from: string, w: string | null): string {
+  const ts = FACTS[r.entity].ts;
+  return `SELECT f.tenant_id, time_bucket(INTERVAL 15 MINUTE, f.${ts}) AS bucket, ${r.dims.map((d) => `f.${d}`).join(', ')}${r.dims.length ? ', ' : ''}
+      ${r.values.map(([name, agg]) => `${agg(w)} AS ${name}`).join(', ')}
+    FROM ${from} f ${r.where ? `WHERE ${r.where}` : ''} GROUP BY ALL`;
+}
+
+const columnsOf = (r: FactRollup) => ['tenant_id', 'bucket', ...r.dims, ...r.values.map(([n]) => n)];
+const matchOf = (r: FactRollup, a: string, b: string) =>
+  [`${a}.tenant_id = ${b}.tenant_id`, `${a}.bucket = ${b}.bucket`, ...r.dims.map((d) => `${a}.${d} IS NOT DISTINCT FROM ${b}.${d}`)].join(' AND ');
 
 /**
- * Above this share of a history's days dirty, recomputing the dirty days costs as much as the full
- * rebuild (both read nearly every fact) plus the deletes, so the full rebuild runs instead. A random
- * 1% change spread over the history dirties every day.
+ * Above this share of an entity's facts, folding its deltas (each rollup row touched is found by a
+ * join, then updated) costs about what rebuilding its rollups from the facts does.
  */
-const FULL_REBUILD_SHARE = 0.25;
+const FULL_REBUILD_SHARE = 0.2;
+/** At or below this many delta rows the deltas are always folded in (a small table's rebuild is cheap either way). */
+const FOLD_MIN_ROWS = 10_000;
 
 export interface RefreshOptions {
   /** Rebuild everything from the facts (also done automatically when no refresh ever ran). */
@@ -86,93 +123,112 @@ export interface RefreshOptions {
 }
 
 export interface RefreshResult {
-  /** (tenant, UTC day) pairs recomputed. */
+  /** (tenant, UTC day) pairs recomputed or adjusted. */
   days: number;
   computedAt: string;
 }
 
 /**
- * Recomputes the rollups of the days listed in `dirty_days` (or everything when `full`, or when the
- * rollups were never computed), clears those dirty rows and records `computed_at` and `as_of`, all in
- * one writer transaction: readers see either the old rollups or the new ones, never a mix.
+ * Brings every rollup up to date with the facts: folds in the deltas the ingest recorded since the
+ * last refresh (or rebuilds an entity's rollups from its facts when that is cheaper, when `full`, or
+ * when the rollups were never computed), deletes the deltas, and records `computed_at` and `as_of`,
+ * all in one writer transaction: readers see either the old rollups or the new ones, never a mix.
  */
 export async function refreshRollups(wh: Warehouse, opts: RefreshOptions = {}): Promise<RefreshResult> {
   const computedAt = (opts.now?.() ?? new Date()).toISOString();
   const out = await wh.transaction(async (conn) => {
     const state = await all<{ n: string }>(conn, 'SELECT count(*) AS n FROM kpi_rollup_state');
-    const full = opts.full === true || Number(state[0]?.n ?? 0) === 0 || (await mostlyDirty(conn));
-    const days = full ? await rebuildAll(conn) : await rebuildDirty(conn);
-    await rebuildSubscriptionEvents(conn);
-    await conn.run(`DELETE FROM kpi_rollup_state`);
-    await conn.run(
-      `INSERT INTO kpi_rollup_state
-       SELECT 1, $computed::TIMESTAMP, (SELECT max(watermark_ts) FROM ingest_state), $days, $full`,
-      { computed: computedAt.replace('T', ' ').replace('Z', ''), days, full },
-    );
-    return { days, computedAt };
+    const everything = opts.full === true || Number(state[0]?.n ?? 0) === 0;
+    const plan = await planRefresh(conn, everything);
+    const fullRefresh = ENTITIES.every((e) => plan[e] === 'rebuild');
+    await conn.run('CREATE OR REPLACE TEMP TABLE _kpi_days (tenant_id VARCHAR, day DATE)');
+    try {
+      for (const e of ENTITIES) {
+        const { deltas, ts } = FACTS[e];
+        if (plan[e] === 'fold') {
+          await conn.run(`INSERT INTO _kpi_days SELECT DISTINCT tenant_id, CAST(${ts} AS DATE) FROM ${deltas}`);
+          await foldDeltas(conn, e);
+        } else if (plan[e] === 'rebuild') {
+          await rebuildEntity(conn, e);
+          await conn.run(`INSERT INTO _kpi_days SELECT DISTINCT tenant_id, CAST(bucket AS DATE) FROM ${FACTS[e].daysTable}`);
+        }
+        if (plan[e] !== 'none') await conn.run(`DELETE FROM ${deltas}`);
+      }
+      await conn.run('DELETE FROM delta_overflow');
+      await rebuildSubscriptionEvents(conn);
+      const [d] = await all<{ n: string }>(conn, 'SELECT count(*) AS n FROM (SELECT DISTINCT tenant_id, day FROM _kpi_days)');
+      const days = Number(d?.n ?? 0);
+      await conn.run(`DELETE FROM kpi_rollup_state`);
+      await conn.run(
+        `INSERT INTO kpi_rollup_state
+         SELECT 1, $computed::TIMESTAMP, (SELECT max(watermark_ts) FROM ingest_state), $days, $full`,
+        { computed: computedAt.replace('T', ' ').replace('Z', ''), days, full: fullRefresh },
+      );
+      return { days, computedAt };
+    } finally {
+      await conn.run('DROP TABLE IF EXISTS _kpi_days');
+    }
   });
   // After COMMIT: responses cached from the previous rollups must not be served again.
   kpiCache.invalidate();
   return out;
 }
 
-async function mostlyDirty(conn: DuckDBConnection): Promise<boolean> {
-  const [r] = await all<{ dirty: string; total: string }>(conn, `
-    SELECT (SELECT count(*) FROM (SELECT DISTINCT tenant_id, day FROM dirty_days)) AS dirty,
-           (SELECT count(*) FROM (SELECT DISTINCT tenant_id, bucket::DATE FROM kpi_payments_15m)) AS total`);
-  const dirty = Number(r?.dirty ?? 0);
-  return dirty > 0 && dirty >= FULL_REBUILD_SHARE * Number(r?.total ?? 0);
+type Step = 'none' | 'fold' | 'rebuild';
+
+/** Per entity: nothing to do, fold the deltas in, or rebuild from the facts. */
+async function planRefresh(conn: DuckDBConnection, everything: boolean): Promise<Record<Entity, Step>> {
+  const [r] = await all<Record<string, string | boolean>>(conn, `SELECT
+    ${ENTITIES.map((e) => `(SELECT count(*) FROM ${FACTS[e].deltas}) AS "d_${e}", (SELECT count(*) FROM ${FACTS[e].facts}) AS "f_${e}",
+      EXISTS (SELECT 1 FROM delta_overflow WHERE entity = '${e}') AS "o_${e}"`).join(',\n    ')}`);
+  const plan = {} as Record<Entity, Step>;
+  for (const e of ENTITIES) {
+    const deltas = Number(r?.[`d_${e}`] ?? 0);
+    const facts = Number(r?.[`f_${e}`] ?? 0);
+    if (everything || r?.[`o_${e}`] === true || (deltas > FOLD_MIN_ROWS && deltas > FULL_REBUILD_SHARE * facts)) plan[e] = 'rebuild';
+    else plan[e] = deltas > 0 ? 'fold' : 'none';
+  }
+  return plan;
 }
 
-async function rebuildAll(conn: DuckDBConnection): Promise<number> {
-  for (const t of ALL_TABLES) await conn.run(`DELETE FROM ${t}`);
-  // Sorted by (tenant, bucket): range queries then skip row groups by their min/max bucket.
-  for (const r of ROLLUPS) await conn.run(`INSERT INTO ${r.table} ${r.select('WHERE TRUE')} ORDER BY 1, 2`);
-  await rebuildPayingAll(conn);
-  // Everything is clean now, including days marked while nothing had been computed yet.
-  await conn.run('DELETE FROM dirty_days');
-  const n = await all<{ n: string }>(conn, `
-    SELECT count(*) AS n FROM (
-      SELECT tenant_id, CAST(bucket AS DATE) FROM kpi_payments_15m UNION
-      SELECT tenant_id, CAST(bucket AS DATE) FROM kpi_orders_15m UNION
-      SELECT tenant_id, CAST(bucket AS DATE) FROM kpi_page_views_15m UNION
-      SELECT tenant_id, CAST(bucket AS DATE) FROM kpi_product_events_15m)`);
-  return Number(n[0]?.n ?? 0);
+async function rebuildEntity(conn: DuckDBConnection, e: Entity): Promise<void> {
+  for (const r of ROLLUPS.filter((x) => x.entity === e)) {
+    await conn.run(`DELETE FROM ${r.table}`);
+    // Sorted by (tenant, bucket): range queries then skip row groups by their min/max bucket.
+    await conn.run(`INSERT INTO ${r.table} (${columnsOf(r).join(', ')}) ${rollupSelect(r, FACTS[e].facts, null)} ORDER BY 1, 2`);
+  }
+  if (e === 'payments') await rebuildPayingAll(conn);
 }
 
-async function rebuildDirty(conn: DuckDBConnection): Promise<number> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_dirty AS SELECT DISTINCT tenant_id, day FROM dirty_days`);
+/**
+ * Adds the signed sums of an entity's deltas to its rollups in one MERGE per table: rows whose key is
+ * new are inserted, the others updated in place (their order, and so the zone maps, stay), and rows
+ * left with no facts are deleted. For payments, the customers whose count of paid payments in some
+ * bucket moved (the only way a kpi_customer_15m row appears or goes) then get their paying-customer
+ * rows recomputed.
+ */
+async function foldDeltas(conn: DuckDBConnection, e: Entity): Promise<void> {
   try {
-    const cnt = await all<{ n: string; lo: string | null; hi: string | null }>(
-      conn, `SELECT count(*) AS n, min(day)::VARCHAR AS lo, (max(day) + 1)::VARCHAR AS hi FROM _kpi_dirty`);
-    const n = Number(cnt[0]?.n ?? 0);
-    if (n === 0) return 0;
-    // The explicit [lo, hi) range lets DuckDB skip row groups by zone map before the semi-join.
-    const lo = cnt[0]!.lo!;
-    const hi = cnt[0]!.hi!;
-    const scope = (col: string) =>
-      `WHERE f.${col} >= DATE '${lo}' AND f.${col} < DATE '${hi}'
-         AND EXISTS (SELECT 1 FROM _kpi_dirty d WHERE d.tenant_id = f.tenant_id AND d.day = CAST(f.${col} AS DATE))`;
-    const inDirty = (t: string) =>
-      `${t}.bucket >= DATE '${lo}' AND ${t}.bucket < DATE '${hi}'
-         AND EXISTS (SELECT 1 FROM _kpi_dirty d WHERE d.tenant_id = ${t}.tenant_id AND d.day = CAST(${t}.bucket AS DATE))`;
-
-    // Customers whose paying rows may change: those with rollup rows on a dirty day, before and after.
-    await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_touched AS
-      SELECT DISTINCT tenant_id, customer_id FROM kpi_customer_15m c WHERE customer_id IS NOT NULL AND ${inDirty('c')}`);
-    for (const r of ROLLUPS) {
-      await conn.run(`DELETE FROM ${r.table} t WHERE ${inDirty('t')}`);
-      await conn.run(`INSERT INTO ${r.table} ${r.select(scope(r.tsColumn))}`);
+    if (e === 'payments') await conn.run('CREATE OR REPLACE TEMP TABLE _kpi_touched (tenant_id VARCHAR, customer_id VARCHAR)');
+    for (const r of ROLLUPS.filter((x) => x.entity === e)) {
+      const cols = columnsOf(r);
+      const values = r.values.map(([n]) => n);
+      const sum = (v: string) => `t.${v} + d.${v}`;
+      // Sums per rollup row; a version replaced by an identical one (a lookback re-read) cancels out.
+      await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_d AS SELECT * FROM (${rollupSelect(r, FACTS[e].deltas, 'f.sign')})
+        WHERE NOT (${values.map((v) => `${v} = 0`).join(' AND ')})`);
+      const emptyAfter = r.empty.replace(/\b(\w+) = 0/g, (_, v: string) => `${sum(v)} = 0`);
+      await conn.run(`MERGE INTO ${r.table} t USING _kpi_d d ON ${matchOf(r, 't', 'd')}
+        WHEN MATCHED AND ${emptyAfter} THEN DELETE
+        WHEN MATCHED THEN UPDATE SET ${values.map((v) => `${v} = ${sum(v)}`).join(', ')}
+        WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `d.${c}`).join(', ')})`);
+      if (r.table === 'kpi_customer_15m') {
+        await conn.run(`INSERT INTO _kpi_touched SELECT DISTINCT tenant_id, customer_id FROM _kpi_d WHERE customer_id IS NOT NULL AND payments <> 0`);
+      }
     }
-    await conn.run(`INSERT INTO _kpi_touched
-      SELECT DISTINCT tenant_id, customer_id FROM kpi_customer_15m c WHERE customer_id IS NOT NULL AND ${inDirty('c')}`);
-    await refreshPaying(conn);
-    await conn.run(`DELETE FROM dirty_days dd
-      WHERE EXISTS (SELECT 1 FROM _kpi_dirty d WHERE d.tenant_id = dd.tenant_id AND d.day = dd.day)`);
-    return n;
+    if (e === 'payments') await refreshPaying(conn);
   } finally {
-    await conn.run('DROP TABLE IF EXISTS _kpi_dirty');
-    await conn.run('DROP TABLE IF EXISTS _kpi_touched');
+    for (const t of ['_kpi_d', '_kpi_touched']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
   }
 }
 

@@ -23,7 +23,7 @@ import { loadConfig } from '../src/config.ts';
 import type { KpiRange } from '../src/models/kpis/common.ts';
 import { getSummaries } from '../src/models/kpis/get-summary.ts';
 import { getTimeseries } from '../src/models/kpis/get-timeseries.ts';
-import { kpiCache } from '../src/models/kpis/cache.ts';
+import { KpiCache } from '../src/models/kpis/cache.ts';
 import { ENTITIES } from '../src/ingest/entities.ts';
 import { deltaInsertSql } from '../src/ingest/merge-sql.ts';
 import { refreshRollups } from '../src/models/kpis/rollups.ts';
@@ -173,7 +173,6 @@ try {
   const prevOf = (r: KpiRange): KpiRange => ({ tenantId: r.tenantId, from: new Date(2 * r.from.getTime() - r.to.getTime()), to: r.from });
   const ranges: [string, KpiRange][] = [['30-day', month], ['one-year', year]];
 
-  kpiCache.enabled = false;
   console.log(`\n## Query functions (cache off, ${RUNS} sequential runs)`);
   for (const [name, r] of ranges) {
     const s = await latency(RUNS, () => getSummaries(wh, r.tenantId, [r, prevOf(r)]));
@@ -184,7 +183,8 @@ try {
 
   const key = 'pk_bench_0123456789abcdef';
   const config = loadConfig({}, { API_KEYS: `${hashApiKey(key)}:${TENANT}:read`, DUCKDB_PATH: path });
-  const app = createApp({ config, warehouse: wh, logger: pino({ level: 'silent' }), registry: new Registry() });
+  const kpiCache = new KpiCache();
+  const app = createApp({ config, warehouse: wh, logger: pino({ level: 'silent' }), registry: new Registry(), cache: kpiCache });
   const http = await serve(app, { host: '127.0.0.1', port: 0 });
   const get = (p: string) => async () => {
     const res = await fetch(`${http.url}${p}`, { headers: { authorization: `Bearer ${key}` } });
@@ -193,6 +193,7 @@ try {
   };
   for (const cache of CACHE_MODES) {
     kpiCache.enabled = cache;
+    kpiCache.invalidate();
     console.log(`\n## HTTP (cache ${cache ? 'ON' : 'OFF'}, ${RUNS} sequential requests)`);
     for (const [name, r] of ranges) {
       const q = `from=${r.from.toISOString()}&to=${r.to.toISOString()}`;

@@ -11,6 +11,7 @@ import { scalarBundle } from './docs.ts';
 import { ApiError, problemResponse, renderError } from './errors.ts';
 import { requestIdFrom } from './request-id.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { KpiCache } from '../models/kpis/cache.ts';
 import { registerKpiRoutes } from './routes/kpis.ts';
 
 export interface AppDeps {
@@ -19,6 +20,8 @@ export interface AppDeps {
   logger: Logger;
   registry: Registry;
   now?: () => Date;
+  /** Response cache for summary and timeseries (a fresh one per app unless given; pass a disabled one to measure). */
+  cache?: KpiCache;
   readiness?: () => Promise<{ ready: boolean; detail?: Record<string, unknown> }>;
 }
 
@@ -78,7 +81,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('/v1/*', bearerAuth(deps.config.API_KEYS));
 
   registerHealthRoutes(app, { warehouse: deps.warehouse, registry: deps.registry, readiness: deps.readiness });
-  registerKpiRoutes(app, { config: deps.config, warehouse: deps.warehouse, now });
+  registerKpiRoutes(app, { config: deps.config, warehouse: deps.warehouse, now, cache: deps.cache ?? new KpiCache() });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http', scheme: 'bearer', description: 'API key issued with `pricecast keygen`; stored hashed (SHA-256).',

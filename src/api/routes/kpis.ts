@@ -7,7 +7,7 @@ import { summaryDeltas } from '../../models/kpis/deltas.ts';
 import { getCountries } from '../../models/kpis/get-countries.ts';
 import { getFunnel, FUNNEL_STEPS } from '../../models/kpis/get-funnel.ts';
 import { getProducts, PRODUCT_SORTS } from '../../models/kpis/get-products.ts';
-import { kpiCache } from '../../models/kpis/cache.ts';
+import type { KpiCache } from '../../models/kpis/cache.ts';
 import { getSummaries } from '../../models/kpis/get-summary.ts';
 import { getTimeseries, TIMESERIES_METRICS } from '../../models/kpis/get-timeseries.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
@@ -21,6 +21,7 @@ export interface KpiRouteDeps {
   config: Config;
   warehouse: Warehouse;
   now: () => Date;
+  cache: KpiCache;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ export function registerKpiRoutes(app: OpenAPIHono<AppEnv>, deps: KpiRouteDeps):
       // Freshness first: its computed_at keys the cache, so a cached body never predates the rollups.
       const fresh = await freshness();
       const windows = prev ? [range, prev] : [range];
-      const [metrics = emptyGuard(), previous] = await kpiCache.get(
+      const [metrics = emptyGuard(), previous] = await deps.cache.get(
         [wh.path, 'summary', range.tenantId, ...windows.flatMap((w) => [w.from.getTime(), w.to.getTime()]), fresh.computed_at],
         () => getSummaries(wh, range.tenantId, windows));
       const body: SummaryResponse = { tenant: range.tenantId, range: echo, ...fresh, metrics };
@@ -230,7 +231,7 @@ export function registerKpiRoutes(app: OpenAPIHono<AppEnv>, deps: KpiRouteDeps):
       const { range, echo } = authorise(c, q, deps.now());
       const fresh = await freshness();
       const opts = { metric: q.metric, granularity: q.granularity, tz: q.tz, defaultCurrency: config.DEFAULT_CURRENCY };
-      const ts = await kpiCache.get(
+      const ts = await deps.cache.get(
         [wh.path, 'timeseries', range.tenantId, range.from.getTime(), range.to.getTime(), opts.metric, opts.granularity, opts.tz, opts.defaultCurrency, fresh.computed_at],
         () => getTimeseries(wh, range, opts));
       if (wantsCsv(q.format, c.req.header('accept'))) {

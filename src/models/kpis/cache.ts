@@ -1,8 +1,8 @@
 /**
- * Per-process cache of KPI responses computed from the rollups, for dashboards that poll the same
- * range every few seconds. Every key carries the rollups' `computed_at` (read with the request's
- * freshness) and this process's refresh generation, so an entry can never outlive the refresh it was
- * computed from: the first request after a refresh misses and recomputes.
+ * Cache of KPI responses computed from the rollups, for dashboards that poll the same range every few
+ * seconds. Every key carries the rollups' `computed_at` (read with the request's freshness), so an
+ * entry can never outlive the refresh it was computed from: the first request after a refresh misses
+ * and recomputes, and older entries age out of the LRU. `invalidate` drops everything at once.
  */
 
 const MAX_ENTRIES = 512;
@@ -13,7 +13,7 @@ export class KpiCache {
   private generation = 0;
   private entries = new Map<string, Promise<unknown>>();
 
-  /** Called when a rollup refresh commits: everything cached so far describes older rollups. */
+  /** Drops every entry (they describe older rollups, or the cache is being switched). */
   invalidate(): void {
     this.generation++;
     this.entries.clear();
@@ -43,4 +43,3 @@ export class KpiCache {
   }
 }
 
-export const kpiCache = new KpiCache();

@@ -1,6 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
-import { kpiCache } from './cache.ts';
 import { rebuildPayingAll, refreshPaying } from './paying.ts';
 
 /**
@@ -170,7 +169,6 @@ export async function refreshRollups(wh: Warehouse, opts: RefreshOptions = {}): 
     }
   });
   // After COMMIT: responses cached from the previous rollups must not be served again.
-  kpiCache.invalidate();
   return out;
 }
 

@@ -68,4 +68,14 @@ describe('the service as a whole', () => {
     await service.runner.run('ingest');
     expect((await summary()).stale).toBe(false);
   });
+
+  it('answers a repeated request from the cache until the next refresh, then with the new numbers', async () => {
+    const before = await summary();
+    expect(await summary()).toEqual(before);
+    const f = factories(db.pool);
+    await f.payment({ user_id: null, amount: '5.00', created_at: '2026-03-04 10:00:00' });
+    await service.runner.run('ingest');
+    const after = await summary();
+    expect(after.metrics.revenue_gross[0]?.amount).toBe('25.00');
+  });
 });

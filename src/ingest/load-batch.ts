@@ -60,7 +60,8 @@ export async function loadBatch(
       const deltas = await keepDeltas(conn, spec, rowsIn - rejected);
       if (targetHasRows && deltas && sql.deltaOld) await conn.run(sql.deltaOld);
       if (targetHasRows) await conn.run(sql.deleteOld);
-      const inserted = await conn.run(sql.insert);
+      const [dups] = await all<{ n: string }>(conn, sql.duplicateKeys);
+      const inserted = await conn.run(Number(dups?.n ?? 0) > 0 ? sql.insertNewest : sql.insert);
       if (deltas && sql.deltaNew) await conn.run(sql.deltaNew);
       await advanceWatermark(conn, source, spec.entity, stats?.wm ?? null);
       await hooks?.beforeCommit?.(spec.entity);

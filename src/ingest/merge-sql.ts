@@ -76,7 +76,10 @@ export interface BatchSql {
   /** Records the versions about to be replaced (sign −1); null when the entity keeps no deltas. */
   deltaOld: string | null;
   deleteOld: string;
+  /** Count of keys the batch holds more than once (0 lets `insert` skip the dedupe). */
+  duplicateKeys: string;
   insert: string;
+  insertNewest: string;
   /** Records the versions just inserted (sign +1), read back from the table by the batch's keys. */
   deltaNew: string | null;
 }
@@ -144,8 +147,13 @@ FROM typed x WHERE _reason IS NOT NULL AND NOT EXISTS (
   SELECT 1 FROM rejected_rows r WHERE r.source = ${lit(source)} AND r.entity = ${lit(spec.entity)} AND r.row_hash = x._hash)`,
     deltaOld: deltaInsertSql(spec, -1, batchRows),
     deleteOld: `DELETE FROM ${ident(spec.table)} t USING (SELECT DISTINCT ${keyList} FROM typed WHERE _reason IS NULL) g WHERE ${join}`,
-    // Straight from the staged rows, newest version per key: no second copy of the batch.
-    insert: `INSERT INTO ${ident(spec.table)} (${cols}) SELECT ${cols} FROM typed WHERE _reason IS NULL
+    // Keys seen more than once in the batch (a lookback re-read, or a profile join that repeats a row).
+    // A hash aggregate answers this far cheaper than a window over the whole batch, which spills at 10M rows.
+    duplicateKeys: `SELECT count(*) AS n FROM (SELECT 1 FROM typed WHERE _reason IS NULL GROUP BY ${keyList} HAVING count(*) > 1)`,
+    // Straight from the staged rows: no second copy of the batch.
+    insert: `INSERT INTO ${ident(spec.table)} (${cols}) SELECT ${cols} FROM typed WHERE _reason IS NULL`,
+    // The same, keeping only the newest version of each key.
+    insertNewest: `INSERT INTO ${ident(spec.table)} (${cols}) SELECT ${cols} FROM typed WHERE _reason IS NULL
 QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY _cursor_ts DESC NULLS LAST) = 1`,
     deltaNew: deltaInsertSql(spec, 1, batchRows),
   };

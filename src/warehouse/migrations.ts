@@ -66,8 +66,6 @@ CREATE TABLE job_runs (
   id BIGINT PRIMARY KEY DEFAULT nextval('job_runs_seq'), job VARCHAR NOT NULL, attempt INTEGER NOT NULL DEFAULT 1,
   started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, status VARCHAR NOT NULL,
   rows_in BIGINT DEFAULT 0, rows_out BIGINT DEFAULT 0, rows_rejected BIGINT DEFAULT 0, error VARCHAR, detail JSON);
--- Days whose rollups must be recomputed, written in the same transaction as the facts that moved.
-CREATE TABLE dirty_days (tenant_id VARCHAR NOT NULL, day DATE NOT NULL);
 CREATE TABLE currencies (code VARCHAR PRIMARY KEY);
 `,
   },
@@ -139,7 +137,6 @@ CREATE TABLE delta_page_views (tenant_id VARCHAR NOT NULL, sign TINYINT NOT NULL
 CREATE TABLE delta_product_events (
   tenant_id VARCHAR NOT NULL, sign TINYINT NOT NULL, ts TIMESTAMP, product_id VARCHAR, views INTEGER, cart_adds INTEGER, sales INTEGER);
 CREATE TABLE delta_overflow (entity VARCHAR NOT NULL);
-DROP TABLE dirty_days;
 `,
   },
 ];

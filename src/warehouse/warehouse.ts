@@ -31,7 +31,7 @@ export class Warehouse {
   static async open(opts: WarehouseOptions): Promise<Warehouse> {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     const instance = await DuckDBInstance.create(opts.path, {
-      memory_limit: opts.memoryLimit ?? '512MB',
+      memory_limit: opts.memoryLimit ?? '384MB',
       threads: String(opts.threads ?? 2),
     });
     const writer = await instance.connect();

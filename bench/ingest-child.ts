@@ -8,7 +8,7 @@ import { Warehouse } from '../src/warehouse/warehouse.ts';
 
 const mode = process.argv[2] === 'incremental' ? 'incremental' : 'full';
 const config = loadConfig();
-const warehouse = await Warehouse.open({ path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS });
+const warehouse = await Warehouse.fromConfig(config);
 const source = openSourcePool(config.SOURCE_DATABASE_URL!);
 const t0 = performance.now();
 const summary = await ingestAll({ config, warehouse, source }, { mode });

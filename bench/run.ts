@@ -120,7 +120,7 @@ try {
   // 3. KPI endpoints over HTTP vs the same aggregate in PostgreSQL.
   const { key, entry } = generateApiKey(config.TENANT_ID);
   const apiConfig = loadConfig({ ...env, API_KEYS: entry });
-  const warehouse = await Warehouse.open({ path: apiConfig.DUCKDB_PATH, memoryLimit: apiConfig.DUCKDB_MEMORY_LIMIT, threads: apiConfig.DUCKDB_THREADS });
+  const warehouse = await Warehouse.fromConfig(apiConfig);
   const cache = new KpiCache();
   const app = createApp({ config: apiConfig, warehouse, logger: pino({ level: 'silent' }), registry: new Registry(), cache });
   const http = await serve(app, { host: '127.0.0.1', port: 0 });

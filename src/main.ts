@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<void> {
     case 'ingest':
     case 'reconcile':
     case 'compute': {
-      const warehouse = await Warehouse.open({ path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS });
+      const warehouse = await Warehouse.fromConfig(config);
       try {
         if (command === 'compute') {
           process.stdout.write(JSON.stringify(await refreshRollups(warehouse, { full: true }), null, 2) + '\n');

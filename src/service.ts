@@ -35,7 +35,7 @@ export function openSourcePool(url: string, logger?: Logger): pg.Pool {
  */
 export async function startService(config: Config, logger: Logger, opts: { runFirst?: string[] } = {}): Promise<Service> {
   if (!config.SOURCE_DATABASE_URL) throw new Error('SOURCE_DATABASE_URL is required to serve');
-  const warehouse = await Warehouse.open({ path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS });
+  const warehouse = await Warehouse.fromConfig(config);
   const source = openSourcePool(config.SOURCE_DATABASE_URL, logger);
   await failOrphanedRuns(warehouse);
   const registry = new Registry();

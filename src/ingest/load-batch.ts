@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
@@ -16,6 +15,18 @@ export interface BatchResult {
 export interface BatchHooks {
   /** Runs inside the transaction just before COMMIT (tests inject crashes here). */
   beforeCommit?: (entity: string) => void | Promise<void>;
+}
+
+const currencyLists = new WeakMap<Warehouse, Promise<string[]>>();
+
+/** ISO 4217 codes the warehouse accepts; seeded by migration 1 and never changed, so read once. */
+function currencyCodes(wh: Warehouse): Promise<string[]> {
+  let codes = currencyLists.get(wh);
+  if (!codes) {
+    codes = wh.query<{ code: string }>('SELECT code FROM currencies ORDER BY code').then((rows) => rows.map((r) => r.code));
+    currencyLists.set(wh, codes);
+  }
+  return codes;
 }
 
 /**
@@ -39,8 +50,7 @@ export async function loadBatch(
   args: { source: string; spec: EntitySpec; input: BatchInput; jobRunId: number | null; hooks?: BatchHooks },
 ): Promise<BatchResult> {
   const { source, spec, input, jobRunId, hooks } = args;
-  const currencies = (await wh.query<{ code: string }>('SELECT code FROM currencies ORDER BY code')).map((r) => r.code);
-  const sql = buildBatchSql(spec, input.header, input.path, currencies);
+  const sql = buildBatchSql(spec, input.header, input.path, await currencyCodes(wh));
   try {
     const t0 = performance.now();
     let tStaged = t0;
@@ -126,8 +136,4 @@ export async function getWatermark(wh: Warehouse, source: string, entity: string
     { source, entity },
   );
   return rows[0]?.wm ?? null;
-}
-
-export async function removeFile(file: string): Promise<void> {
-  await rm(file, { force: true });
 }

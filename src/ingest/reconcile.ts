@@ -1,6 +1,7 @@
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
-import { deleteGone, removeFile, type BatchResult } from './load-batch.ts';
+import { rm } from 'node:fs/promises';
+import { deleteGone, type BatchResult } from './load-batch.ts';
 import { copyToFile, pullQuery, queryColumns } from './pull.ts';
 import { rowHashSql } from './row-hash.ts';
 import { profileOf, pullAndLoad, scratchFile, sourceName, type IngestContext } from './run.ts';
@@ -78,6 +79,6 @@ async function reconcileEntity(ctx: IngestContext, spec: EntitySpec, sql: string
     }
     return { entity: spec.entity, sourceRows, deleted, changed: changedKeys.length, reloaded };
   } finally {
-    await removeFile(file);
+    await rm(file, { force: true });
   }
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { Config } from '../config.ts';
 import { migrate } from './migrations.ts';
 
 export type Row = Record<string, unknown>;
@@ -27,6 +28,11 @@ export class Warehouse {
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
   ) {}
+
+  /** The warehouse a configuration describes (file, memory limit, threads). */
+  static fromConfig(config: Pick<Config, 'DUCKDB_PATH' | 'DUCKDB_MEMORY_LIMIT' | 'DUCKDB_THREADS'>): Promise<Warehouse> {
+    return Warehouse.open({ path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS });
+  }
 
   static async open(opts: WarehouseOptions): Promise<Warehouse> {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });

@@ -43,6 +43,12 @@ export async function copyToFile(pool: pg.Pool, query: string, file: string): Pr
 }
 
 /**
+ * How much of the COPY Node queues while DuckDB parses the last buffer it read from the pipe
+ * (see CSV_BUFFER_BYTES): enough that PostgreSQL keeps writing meanwhile.
+ */
+const PIPE_QUEUE_BYTES = 8 << 20;
+
+/**
  * Streams `COPY (query) TO STDOUT` through a named pipe that DuckDB reads while PostgreSQL writes:
  * the pull and the load overlap, and no CSV ever lands on disk. `read(path)` starts the DuckDB
  * statement reading `path`; both sides must succeed, and either failing ends the other.
@@ -55,7 +61,7 @@ export async function copyThroughPipe<T>(pool: pg.Pool, query: string, path: str
     const writer = open(path, 'w');
     const reading = read(path);
     reading.catch(() => unblockWriter(path));
-    const copying = writer.then((fh) => copyOut(pool, query, fh.createWriteStream()));
+    const copying = writer.then((fh) => copyOut(pool, query, fh.createWriteStream({ highWaterMark: PIPE_QUEUE_BYTES })));
     const [r, c] = await Promise.allSettled([reading, copying]);
     if (c.status === 'rejected') throw c.reason;
     if (r.status === 'rejected') throw r.reason;

@@ -2,14 +2,27 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENTITIES } from '../../src/ingest/entities.ts';
 import { loadBatch } from '../../src/ingest/load-batch.ts';
+import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { useScratchWarehouse } from '../helpers/warehouse.ts';
 
 const header = ['tenant_id', 'order_id', 'customer_id', 'status', 'raw_status', 'total', 'currency', 'created_at', '_cursor_ts'];
 
-describe('loadBatch on a CSV batch', () => {
+const tableDdl = async (wh: Warehouse) =>
+  (await wh.query<{ sql: string }>(`SELECT sql FROM duckdb_tables() WHERE table_name = 'orders'`))[0]?.sql;
+
+// An empty table takes the staged batch in place (swap); one with rows gets it merged by key.
+describe.each([
+  { path: 'into an empty table (staged in place)', otherTenantRows: 0, expected: 'swap' },
+  { path: 'into a table with rows (merged by key)', otherTenantRows: 1, expected: 'merge' },
+])('loadBatch on a CSV batch, $path', ({ otherTenantRows, expected }) => {
   const scratch = useScratchWarehouse();
 
-  it('keeps the newest version of a key seen twice, and checks each row on its own', async () => {
+  it('keeps the newest version of a key seen twice, checks each row on its own, and keeps the table\'s shape', async () => {
+    const ddl = await tableDdl(scratch.wh);
+    if (otherTenantRows) {
+      await scratch.wh.withWriter((c) => c.run(`INSERT INTO orders (tenant_id, order_id, status, total, currency, created_at)
+        VALUES ('t9', 'o1', 'paid', 1, 'USD', TIMESTAMP '2025-01-01')`));
+    }
     const path = `${scratch.dir}/orders.csv`;
     writeFileSync(path, [
       header.join(','),
@@ -21,9 +34,9 @@ describe('loadBatch on a CSV batch', () => {
       ',o4,c1,paid,completed,1.00,USD,2026-01-02 12:00:00,2026-01-02 12:00:00',
     ].join('\n') + '\n');
     const r = await loadBatch(scratch.wh, { source: 'test', spec: ENTITIES.orders!, input: { header, path }, jobRunId: null });
-    expect(r).toMatchObject({ rowsIn: 6, rowsOut: 2, rejected: 3, watermark: '2026-01-03 09:00:00' });
+    expect(r).toMatchObject({ path: expected, rowsIn: 6, rowsOut: 2, rejected: 3, watermark: '2026-01-03 09:00:00' });
     const rows = await scratch.wh.query<{ k: string; status: string; total: string; currency: string }>(
-      `SELECT tenant_id || '/' || order_id AS k, status, total::VARCHAR AS total, currency FROM orders ORDER BY 1`,
+      `SELECT tenant_id || '/' || order_id AS k, status, total::VARCHAR AS total, currency FROM orders WHERE tenant_id <> 't9' ORDER BY 1`,
     );
     expect(rows).toEqual([
       { k: 't1/o1', status: 'refunded', total: '10.00', currency: 'USD' },
@@ -35,5 +48,11 @@ describe('loadBatch on a CSV batch', () => {
       { key: 't1|o2', reason: 'unparsable number total: 1e999' },
       { key: 't2|o1', reason: 'unparsable timestamp created_at: not a time' },
     ]);
+    expect(await tableDdl(scratch.wh)).toBe(ddl);
+    await expect(scratch.wh.withWriter((c) => c.run(`INSERT INTO orders (tenant_id, order_id, status, total, currency) VALUES ('t1', 'o5', 'paid', 1, 'USD')`)))
+      .rejects.toThrow(/NOT NULL constraint failed: orders.created_at/);
+    // Small batches record their +1 deltas for the rollups on either path.
+    const deltas = await scratch.wh.query<{ n: string }>(`SELECT count(*) AS n FROM delta_orders WHERE sign = 1`);
+    expect(Number(deltas[0]?.n)).toBe(2);
   });
 });

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import {
-  buildBatchSql, type CatalogColumn, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql, swapStageName, tableColumns, TEMP_STAGE,
+  buildBatchSql, type CatalogColumn, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql, FEW_KEYS, OLD, swapStageName, tableColumns, TEMP_STAGE,
 } from './merge-sql.ts';
 
 export interface BatchResult {
@@ -11,6 +11,7 @@ export interface BatchResult {
   /** `swap`: staged in place of an empty table; `merge`: staged aside and merged by key. */
   path?: 'swap' | 'merge';
   rowsIn: number;
+  /** Rows written: new or changed versions (a re-read row identical to the stored one is not written). */
   rowsOut: number;
   rejected: number;
   watermark: string | null;
@@ -79,18 +80,21 @@ export async function loadBatch(
       if (rejected > 0) await conn.run(sql.reject(source, jobRunId));
       const [dups] = await all<{ n: string }>(conn, sql.duplicateKeys);
       const hasDuplicates = Number(dups?.n ?? 0) > 0;
-      const deltas = await keepDeltas(conn, spec, rowsIn - rejected);
+      const older = hasDuplicates ? Number((await conn.run(sql.dropOlderVersions)).rowsChanged) : 0;
       let rowsOut: number;
       if (swapColumns) {
         if (rejected > 0) await conn.run(sql.dropRejected);
-        const older = hasDuplicates ? Number((await conn.run(sql.dropOlderVersions)).rowsChanged) : 0;
-        if (deltas && sql.deltaStaged) await conn.run(sql.deltaStaged);
+        if ((await keepDeltas(conn, spec, rowsIn - rejected - older)) && sql.deltaNew) await conn.run(sql.deltaNew);
         for (const statement of sql.swap(swapColumns)) await conn.run(statement);
         rowsOut = rowsIn - rejected - older;
       } else {
+        await conn.run(sql.findOld(rowsIn - rejected - older <= FEW_KEYS));
+        const unchanged = Number((await conn.run(sql.dropUnchanged.staged)).rowsChanged);
+        await conn.run(sql.dropUnchanged.old);
+        const deltas = await keepDeltas(conn, spec, rowsIn - rejected - older - unchanged);
         if (deltas && sql.deltaOld) await conn.run(sql.deltaOld);
         await conn.run(sql.deleteOld);
-        rowsOut = Number((await conn.run(hasDuplicates ? sql.insertNewest : sql.insert)).rowsChanged);
+        rowsOut = Number((await conn.run(sql.insert)).rowsChanged);
         if (deltas && sql.deltaNew) await conn.run(sql.deltaNew);
       }
       await advanceWatermark(conn, source, spec.entity, stats?.wm ?? null);
@@ -102,7 +106,7 @@ export async function loadBatch(
     return { ...result, timings: { stageMs: ms(t0, tStaged), mergeMs: ms(tStaged, tMerged), commitMs: ms(tMerged, performance.now()) } };
   } finally {
     await wh.withWriter(async (conn) => {
-      await conn.run(`DROP TABLE IF EXISTS ${TEMP_STAGE}`);
+      await conn.run(`DROP TABLE IF EXISTS ${TEMP_STAGE}; DROP TABLE IF EXISTS ${OLD}`);
     }).catch(() => undefined);
   }
 }

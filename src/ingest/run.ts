@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
@@ -6,9 +7,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
-import { getWatermark, loadBatch, type BatchHooks, type BatchResult } from './load-batch.ts';
+import { getWatermark, loadBatch, type BatchHooks, type BatchInput, type BatchResult } from './load-batch.ts';
 import { loadProfile, type Profile } from './profile.ts';
-import { copyThroughPipe, pullQuery, queryColumns } from './pull.ts';
+import { copyThroughPipe, copyToFile, pullQuery, queryColumns } from './pull.ts';
 
 export interface IngestContext {
   config: Pick<Config, 'PROFILE' | 'TENANT_ID' | 'DEFAULT_CURRENCY' | 'LOOKBACK_MINUTES' | 'DUCKDB_PATH'>;
@@ -107,24 +108,61 @@ export async function pullAndLoad(
   });
 }
 
+/** An incremental pull already under way into a file; `input` settles when the file is complete. */
+interface Prefetch {
+  path: string;
+  input: Promise<BatchInput>;
+}
+
+function prefetch(ctx: IngestContext, spec: EntitySpec, profileSql: string, query: string): Prefetch {
+  const path = scratchFile(ctx, spec.entity);
+  const input = queryColumns(ctx.source, profileSql).then(async (header) => {
+    await copyToFile(ctx.source, query, path);
+    return { header, path };
+  });
+  // Awaited later (or never, if an earlier entity fails): a failure must not go unhandled meanwhile.
+  input.catch(() => undefined);
+  return { path, input };
+}
+
 /**
  * Pulls every entity of the profile from PostgreSQL into the warehouse, one entity per transaction,
  * dimensions before facts. Each entity's batch and watermark commit together.
+ *
+ * Incremental pulls (an entity with a watermark) all start at once, each into a file: PostgreSQL runs
+ * their scans side by side (as many as the pool has connections) while DuckDB loads whichever landed.
+ * The source's cursor columns are rarely indexed, so those scans, not the few changed rows, are most
+ * of an incremental run. A first or full load streams through a pipe instead, one entity at a time:
+ * it may be the whole table, which should never land on disk.
  */
 export async function ingestAll(ctx: IngestContext, opts: IngestOptions = {}): Promise<IngestSummary> {
   const profile = profileOf(ctx);
   const source = sourceName(ctx);
-  const results: EntityResult[] = [];
+  const plans: { spec: EntitySpec; sql: string; since: string | null; pulled?: Prefetch }[] = [];
   for (const { spec, sql } of profile.entities) {
     if (opts.entities && !opts.entities.includes(spec.entity)) continue;
-    const started = Date.now();
     const wm = opts.mode === 'full' ? null : await getWatermark(ctx.warehouse, source, spec.entity);
-    const since = sinceFor(wm, ctx.config.LOOKBACK_MINUTES);
-    const result = await pullAndLoad(ctx, spec, sql, pullQuery(sql, { since }), { jobRunId: opts.jobRunId, hooks: opts.hooks });
-    const entry = { entity: spec.entity, since, ms: Date.now() - started, ...result };
-    results.push(entry);
-    ctx.logger?.debug({ ...entry }, 'ingested entity');
-    await opts.hooks?.afterBatch?.(spec.entity, result);
+    plans.push({ spec, sql, since: sinceFor(wm, ctx.config.LOOKBACK_MINUTES) });
+  }
+  for (const plan of plans) {
+    if (plan.since !== null) plan.pulled = prefetch(ctx, plan.spec, plan.sql, pullQuery(plan.sql, { since: plan.since }));
+  }
+  const results: EntityResult[] = [];
+  try {
+    for (const { spec, sql, since, pulled } of plans) {
+      const started = Date.now();
+      const batch = { jobRunId: opts.jobRunId ?? null, hooks: opts.hooks };
+      const result = pulled
+        ? await loadBatch(ctx.warehouse, { source, spec, input: await pulled.input, ...batch })
+        : await pullAndLoad(ctx, spec, sql, pullQuery(sql), batch);
+      const entry = { entity: spec.entity, since, ms: Date.now() - started, ...result };
+      results.push(entry);
+      ctx.logger?.debug({ ...entry }, 'ingested entity');
+      await opts.hooks?.afterBatch?.(spec.entity, result);
+    }
+  } finally {
+    await Promise.allSettled(plans.map((p) => p.pulled?.input));
+    await Promise.all(plans.map((p) => p.pulled && rm(p.pulled.path, { force: true })));
   }
   return {
     entities: results,

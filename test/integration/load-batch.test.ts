@@ -55,4 +55,28 @@ describe.each([
     const deltas = await scratch.wh.query<{ n: string }>(`SELECT count(*) AS n FROM delta_orders WHERE sign = 1`);
     expect(Number(deltas[0]?.n)).toBe(2);
   });
+
+  it('writes only what changed when a batch re-reads rows it already has', async () => {
+    const load = (name: string, rows: string[]) => {
+      const path = `${scratch.dir}/${name}.csv`;
+      writeFileSync(path, [header.join(','), ...rows].join('\n') + '\n');
+      return loadBatch(scratch.wh, { source: 'test', spec: ENTITIES.orders!, input: { header, path }, jobRunId: null });
+    };
+    const o1 = 't1,o1,c1,paid,completed,10.00,USD,2026-01-01 10:00:00,2026-01-01 10:00:00';
+    const o3 = 't1,o3,c2,paid,completed,5.50,EUR,2026-01-02 11:00:00,2026-01-02 11:00:00';
+    await load('first', [o1, o3]);
+    await scratch.wh.withWriter((c) => c.run('DELETE FROM delta_orders'));
+    const r = await load('second', [
+      o1,
+      't1,o3,c2,refunded,refunded,5.50,EUR,2026-01-02 11:00:00,2026-01-04 08:00:00',
+      't1,o6,c3,paid,completed,2.00,USD,2026-01-04 09:00:00,2026-01-04 09:00:00',
+    ]);
+    expect(r).toMatchObject({ path: 'merge', rowsIn: 3, rowsOut: 2, rejected: 0 });
+    const rows = await scratch.wh.query<{ k: string; status: string }>(`SELECT order_id AS k, status FROM orders WHERE tenant_id = 't1' ORDER BY 1`);
+    expect(rows).toEqual([{ k: 'o1', status: 'paid' }, { k: 'o3', status: 'refunded' }, { k: 'o6', status: 'paid' }]);
+    // The unchanged o1 leaves no trace in the deltas; o3 is −1 paid, +1 refunded; o6 is +1.
+    const deltas = await scratch.wh.query<{ sign: number; status: string; n: string }>(
+      `SELECT sign, status, count(*) AS n FROM delta_orders GROUP BY ALL ORDER BY sign, status`);
+    expect(deltas).toEqual([{ sign: -1, status: 'paid', n: '1' }, { sign: 1, status: 'paid', n: '1' }, { sign: 1, status: 'refunded', n: '1' }]);
+  });
 });

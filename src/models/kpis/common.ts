@@ -34,11 +34,6 @@ export function ratio(a: number, b: number): number | null {
   return b === 0 ? null : a / b;
 }
 
-/** SQL VALUES list of buckets (index, start, end); values are generated here, never user text. */
-export function bucketValues(buckets: { start: Date; end: Date }[]): string {
-  return buckets.map((b, i) => `(${i}, TIMESTAMP '${sqlTs(b.start)}', TIMESTAMP '${sqlTs(b.end)}')`).join(',\n');
-}
-
 export interface Freshness {
   /** Greatest ingest watermark the rollups saw (ISO), null before any ingest. */
   as_of: string | null;

@@ -58,42 +58,46 @@ interface WindowRow {
 
 /**
  * Several windows of one tenant (a range and its previous period) in one SQL statement: one round
- * trip and one plan, each metric a scalar subquery over the rollups. Columns and parameters are
- * suffixed with the window's index.
+ * trip, each metric a branch of a UNION ALL over the rollups, keyed by name and the window's index.
+ * (As one SELECT of ~10 scalar subqueries per window, DuckDB's join-order search over their cross
+ * products took 25 of a 40 ms request; branches are planned on their own.)
  */
 export async function getSummaries(wh: Warehouse, tenantId: string, ranges: { from: Date; to: Date }[]): Promise<SummaryMetrics[]> {
   const params: Record<string, string> = { tenant: tenantId };
-  const cols = ranges.map((r, i) => {
+  const branches = ranges.flatMap((r, i) => {
     Object.assign(params, { [`f${i}`]: sqlTs(r.from), [`t${i}`]: sqlTs(r.to) }, payingParams(r.from, r.to, i));
     const f = `$f${i}::TIMESTAMP`;
     const t = `$t${i}::TIMESTAMP`;
     const inRange = `tenant_id = $tenant AND bucket >= ${f} AND bucket < ${t}`;
-    return `
-      (SELECT list({'currency': currency, 'ok': ok::VARCHAR, 'failed': failed::VARCHAR, 'gross': gross::VARCHAR, 'refunds': refunds::VARCHAR})
-       FROM (SELECT currency, sum(succeeded + refunded) AS ok, sum(failed) AS failed, sum(gross) AS gross, sum(refunds) AS refunds
-             FROM kpi_payments_15m WHERE ${inRange} GROUP BY currency)) AS pay${i},
-      (SELECT list({'currency': currency, 'orders': orders::VARCHAR, 'value': value::VARCHAR})
-       FROM (SELECT currency, sum(orders) AS orders, sum(order_value) AS value
-             FROM kpi_orders_15m WHERE ${inRange} GROUP BY currency HAVING sum(orders) > 0)) AS ord${i},
-      (SELECT sum(views)::VARCHAR FROM kpi_page_views_15m WHERE ${inRange}) AS views${i},
-      ${payingCustomersSql(f, t, i)}::VARCHAR AS paying${i},
-      (SELECT sum(customers)::VARCHAR FROM kpi_new_customers_15m WHERE ${inRange}) AS fresh${i},
-      (SELECT list({'currency': currency, 'mrr': mrr::VARCHAR, 'active': active::VARCHAR})
-       FROM (SELECT currency, sum(mrr_delta) AS mrr, sum(active_delta) AS active
-             FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts <= ${t} GROUP BY currency)) AS subs${i},
-      (SELECT sum(active_delta)::VARCHAR FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts <= ${f}) AS active_at_from${i},
-      (SELECT sum(cancels)::VARCHAR FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts >= ${f} AND ts < ${t}) AS cancels${i}`;
+    const metric = (name: keyof WindowRow, value: string) => `SELECT '${name}' AS k, ${i} AS i, (${value})::VARCHAR AS v`;
+    // Lists travel as JSON text: one column type for every branch.
+    const list = (name: keyof WindowRow, query: string) => metric(name, `SELECT to_json(list(x)) FROM (${query}) x`);
+    return [
+      list('pay', `SELECT currency, sum(succeeded + refunded)::VARCHAR AS ok, sum(failed)::VARCHAR AS failed, sum(gross)::VARCHAR AS gross, sum(refunds)::VARCHAR AS refunds
+             FROM kpi_payments_15m WHERE ${inRange} GROUP BY currency`),
+      list('ord', `SELECT currency, sum(orders)::VARCHAR AS orders, sum(order_value)::VARCHAR AS value
+             FROM kpi_orders_15m WHERE ${inRange} GROUP BY currency HAVING sum(orders) > 0`),
+      metric('views', `SELECT sum(views) FROM kpi_page_views_15m WHERE ${inRange}`),
+      metric('paying', payingCustomersSql(f, t, i)),
+      metric('fresh', `SELECT sum(customers) FROM kpi_new_customers_15m WHERE ${inRange}`),
+      list('subs', `SELECT currency, sum(mrr_delta)::VARCHAR AS mrr, sum(active_delta)::VARCHAR AS active
+             FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts <= ${t} GROUP BY currency`),
+      metric('active_at_from', `SELECT sum(active_delta) FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts <= ${f}`),
+      metric('cancels', `SELECT sum(cancels) FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts >= ${f} AND ts < ${t}`),
+    ];
   });
-  // One statement for all windows: measured faster than one per window on parallel connections.
-  const [row] = await wh.query<Record<string, unknown>>(`SELECT ${cols.join(',')}`, params);
+  const rows = await wh.query<{ k: keyof WindowRow; i: number; v: string | null }>(branches.join('\nUNION ALL\n'), params);
   return ranges.map((_, i) => {
-    const pick = <K extends keyof WindowRow>(k: K) => (row?.[`${k}${i}`] ?? null) as WindowRow[K];
-    return toMetrics({
-      pay: pick('pay'), ord: pick('ord'), views: pick('views'), paying: pick('paying'), fresh: pick('fresh'),
-      subs: pick('subs'), active_at_from: pick('active_at_from'), cancels: pick('cancels'),
-    });
+    const w: WindowRow = { pay: null, ord: null, views: null, paying: null, fresh: null, subs: null, active_at_from: null, cancels: null };
+    for (const row of rows) {
+      if (row.i !== i || row.v === null) continue;
+      (w as unknown as Record<string, unknown>)[row.k] = LISTS.has(row.k) ? JSON.parse(row.v) : row.v;
+    }
+    return toMetrics(w);
   });
 }
+
+const LISTS = new Set<keyof WindowRow>(['pay', 'ord', 'subs']);
 
 function toMetrics(w: WindowRow): SummaryMetrics {
   const payments = w.pay ?? [];

@@ -1,6 +1,6 @@
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { type Bucket, type Granularity, localBuckets } from './buckets.ts';
-import { db, bucketValues, type KpiRange, num, rangeParams, ratio, sqlTs } from './common.ts';
+import { db, type KpiRange, num, rangeParams, ratio, sqlTs } from './common.ts';
 import { divideAmount, fromMinor, multiplyAmount, normaliseAmount, subtractAmounts, toMinor } from './money.ts';
 
 /** Metrics a time series can chart; each has the definition of the summary metric of the same name, per bucket. */
@@ -116,11 +116,15 @@ export async function getTimeseries(wh: Warehouse, r: KpiRange, o: TimeseriesOpt
 
 class BucketQuery {
   private readonly params: Record<string, string>;
-  private readonly values: string;
+  /**
+   * CTE `b(i, s)`: bucket index and start. The starts travel as one text parameter, not inlined, so
+   * the statement's text is the same for every range and its prepared plan is reused.
+   */
+  private readonly values = `(SELECT unnest(range(len(x))) AS i, unnest(x)::TIMESTAMP AS s FROM (SELECT string_split($starts, ',') AS x))`;
 
   constructor(private readonly wh: Warehouse, r: KpiRange, private readonly buckets: Bucket[]) {
-    this.params = rangeParams(r);
-    this.values = buckets.length ? bucketValues(buckets) : `(0, TIMESTAMP '${sqlTs(r.from)}', TIMESTAMP '${sqlTs(r.to)}')`;
+    const starts = buckets.length ? buckets.map((b) => sqlTs(b.start)) : [sqlTs(r.from)];
+    this.params = { ...rangeParams(r), starts: starts.join(',') };
   }
 
   private point(i: number, value: string | number | null): TimeseriesPoint {
@@ -131,7 +135,7 @@ class BucketQuery {
   /** Σ expressions per (bucket, currency), keeping groups that pass `having`. */
   async byCurrency(table: string, exprs: string, having: string): Promise<Map<string, Cell>> {
     const rows = await db(this.wh).query<Record<string, string | null> & { i: number; currency: string }>(`
-      WITH b(i, s, e) AS (VALUES ${this.values})
+      WITH b AS ${this.values}
       SELECT b.i, r.currency, ${exprs}
       FROM ${table} r ASOF JOIN b ON r.bucket >= b.s
       WHERE r.tenant_id = $tenant AND r.bucket >= $from::TIMESTAMP AND r.bucket < $to::TIMESTAMP
@@ -148,7 +152,7 @@ class BucketQuery {
   /** One aggregate per bucket (no currency split). */
   async total(table: string, expr: string, tsCol = 'bucket'): Promise<Map<number, number>> {
     const rows = await db(this.wh).query<{ i: number; v: string | null }>(`
-      WITH b(i, s, e) AS (VALUES ${this.values})
+      WITH b AS ${this.values}
       SELECT b.i, ${expr} AS v
       FROM ${table} r ASOF JOIN b ON r.${tsCol} >= b.s
       WHERE r.tenant_id = $tenant AND r.${tsCol} >= $from::TIMESTAMP AND r.${tsCol} < $to::TIMESTAMP
@@ -189,7 +193,7 @@ class BucketQuery {
         SELECT currency, sum(mrr_delta) AS mrr, sum(active_delta) AS active FROM kpi_subscription_events
         WHERE tenant_id = $tenant AND ts <= $from::TIMESTAMP GROUP BY currency`, this.params),
       db(this.wh).query<{ i: number; currency: string | null; mrr: string; active: string }>(`
-        WITH b(i, s, e) AS (VALUES ${this.values})
+        WITH b AS ${this.values}
         SELECT b.i, r.currency, sum(r.mrr_delta) AS mrr, sum(r.active_delta) AS active
         FROM kpi_subscription_events r ASOF JOIN b ON r.ts > b.s
         WHERE r.tenant_id = $tenant AND r.ts > $from::TIMESTAMP AND r.ts <= $to::TIMESTAMP
@@ -235,7 +239,7 @@ class BucketQuery {
   /** Active-count changes per bucket over (start, end], so the count at the next start is exact. */
   private async activeSteps(): Promise<Map<number, number>> {
     const rows = await db(this.wh).query<{ i: number; v: string | null }>(`
-      WITH b(i, s, e) AS (VALUES ${this.values})
+      WITH b AS ${this.values}
       SELECT b.i, sum(r.active_delta) AS v
       FROM kpi_subscription_events r ASOF JOIN b ON r.ts > b.s
       WHERE r.tenant_id = $tenant AND r.ts > $from::TIMESTAMP AND r.ts <= $to::TIMESTAMP

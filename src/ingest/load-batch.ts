@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import {
-  buildBatchSql, type CatalogColumn, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql, FEW_KEYS, OLD, swapStageName, tableColumns, TEMP_STAGE,
+  buildBatchSql, type CatalogColumn, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql, FEW_KEYS, markChangedSql, OLD, swapStageName, tableColumns, TEMP_STAGE,
 } from './merge-sql.ts';
 
 export interface BatchResult {
@@ -97,6 +97,7 @@ export async function loadBatch(
         rowsOut = Number((await conn.run(sql.insert)).rowsChanged);
         if (deltas && sql.deltaNew) await conn.run(sql.deltaNew);
       }
+      if (rowsOut > 0) await conn.run(markChangedSql(spec));
       await advanceWatermark(conn, source, spec.entity, stats?.wm ?? null);
       await hooks?.beforeCommit?.(spec.entity);
       tMerged = performance.now();
@@ -155,6 +156,7 @@ export async function deleteGone(conn: DuckDBConnection, spec: EntitySpec): Prom
   const delta = deltaInsertSql(spec, -1, `"${spec.table}" t SEMI JOIN gone k ON ${join}`);
   if (delta && (await keepDeltas(conn, spec, n))) await conn.run(delta);
   await conn.run(`DELETE FROM "${spec.table}" t USING gone k WHERE ${join}`);
+  await conn.run(markChangedSql(spec));
   return n;
 }
 

@@ -153,6 +153,11 @@ export function deltaOverflowSql(spec: EntitySpec): string {
   return `INSERT INTO delta_overflow SELECT ${lit(spec.entity)} WHERE NOT EXISTS (SELECT 1 FROM delta_overflow WHERE entity = ${lit(spec.entity)})`;
 }
 
+/** Records that an entity's facts changed since the last rollup refresh (idempotent). */
+export function markChangedSql(spec: EntitySpec): string {
+  return `INSERT INTO changed_entities SELECT ${lit(spec.entity)} WHERE NOT EXISTS (SELECT 1 FROM changed_entities WHERE entity = ${lit(spec.entity)})`;
+}
+
 /** Canonical columns of an entity's table, in order. */
 export function tableColumns(spec: EntitySpec): string[] {
   return ['tenant_id', ...spec.columns.map((c) => c.name), '_hash'];

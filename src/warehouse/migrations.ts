@@ -139,6 +139,14 @@ CREATE TABLE delta_product_events (
 CREATE TABLE delta_overflow (entity VARCHAR NOT NULL);
 `,
   },
+  {
+    version: 4,
+    name: 'entities changed since the last rollup refresh',
+    // Marked by the ingest when a batch writes or deletes rows, cleared by the refresh: rollups that are
+    // rebuilt whole rather than folded from deltas (subscription events) are rebuilt only when their
+    // facts really changed, not after every lookback re-read.
+    sql: `CREATE TABLE changed_entities (entity VARCHAR NOT NULL);`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

@@ -34,6 +34,12 @@ describe('KPI API end to end against PostgreSQL', () => {
     return { status: res.status, body: (await res.json()) as T };
   };
 
+  const pgMrr = (at: string) => pgOne<{ mrr: string }>(`
+      SELECT sum(round(CASE WHEN lower(p.interval) IN ('year','yearly','annual') THEN p.price / 12 ELSE p.price END, 2))::text AS mrr
+      FROM subscriptions s JOIN subscription_plans p ON p.id = s.plan_id
+      WHERE s.created_at <= $1::timestamptz AT TIME ZONE 'UTC' AND (s.cancelled_at IS NULL OR s.cancelled_at > $1::timestamptz AT TIME ZONE 'UTC')
+        AND lower(s.status) NOT IN ('trialing', 'paused')`, [at]);
+
   beforeAll(async () => {
     db = await createSourceDb('pricing-platform');
     const client = await db.pool.connect();
@@ -79,11 +85,7 @@ describe('KPI API end to end against PostgreSQL', () => {
       WHERE first >= $1::timestamptz AT TIME ZONE 'UTC' AND first < $2::timestamptz AT TIME ZONE 'UTC'`);
     const views = await pgOne<{ n: string }>(`
       SELECT sum(count)::text AS n FROM page_views WHERE timestamp >= $1::timestamptz AT TIME ZONE 'UTC' AND timestamp < $2::timestamptz AT TIME ZONE 'UTC'`);
-    const mrr = await pgOne<{ mrr: string }>(`
-      SELECT sum(round(CASE WHEN lower(p.interval) IN ('year','yearly','annual') THEN p.price / 12 ELSE p.price END, 2))::text AS mrr
-      FROM subscriptions s JOIN subscription_plans p ON p.id = s.plan_id
-      WHERE s.created_at <= $1::timestamptz AT TIME ZONE 'UTC' AND (s.cancelled_at IS NULL OR s.cancelled_at > $1::timestamptz AT TIME ZONE 'UTC')
-        AND lower(s.status) NOT IN ('trialing', 'paused')`, [TO]);
+    const mrr = await pgMrr(TO);
     const m = body.metrics;
     expect(m.revenue_gross).toEqual([{ currency: 'USD', amount: pay.gross }]);
     expect(m.refunds).toEqual([{ currency: 'USD', amount: pay.refunds }]);
@@ -168,5 +170,20 @@ describe('KPI API end to end against PostgreSQL', () => {
     const own = await api<{ metrics: { orders: number } }>(`/v1/kpis/summary?from=${FROM}&to=${TO}`, theirs.key);
     expect(own.status).toBe(200);
     expect(own.body.metrics.orders).toBe(0);
+  });
+
+  // Last: it changes the source. A backdated cancellation is older than the cursor, so the daily
+  // reconciliation (row hash) brings it in; the refresh must then rebuild the subscription events.
+  it('a subscription cancelled at the source leaves MRR after reconciliation and a refresh', async () => {
+    const { rows: [sub] } = await db.pool.query<{ id: number }>(`SELECT id FROM subscriptions
+      WHERE cancelled_at IS NULL AND lower(status) = 'active' AND created_at < '2026-08-01' ORDER BY id LIMIT 1`);
+    const mrr = async () => (await api<{ metrics: { mrr: unknown } }>(`/v1/kpis/summary?from=${FROM}&to=${TO}`)).body.metrics.mrr;
+    const before = await mrr();
+    await db.pool.query(`UPDATE subscriptions SET cancelled_at = '2026-08-20 12:00:00', status = 'cancelled' WHERE id = $1`, [sub!.id]);
+    await reconcileAll(tw.ctx);
+    await refreshRollups(tw.warehouse);
+    const after = await mrr();
+    expect(after).toEqual([{ currency: 'USD', amount: (await pgMrr(TO)).mrr }]);
+    expect(after).not.toEqual(before);
   });
 });

@@ -345,10 +345,12 @@ describe('KPI rollups', () => {
         CASE WHEN hash(event_id) % 3 = 0 THEN NULL ELSE 'prod' || hash(event_id) % 7 END AS product_id, ts + INTERVAL 20 MINUTE AS ts, sales + 1 AS sales), ${now}
       FROM product_events WHERE hash(event_id) % 19 = 0`);
     await deleteThroughIngest(wh, 'product_events', 'hash(event_id) % 31 = 5');
-    // Dimensions and subscriptions change in place (joined at query time / rebuilt each refresh).
+    // Dimensions and subscriptions change in place (joined at query time / rebuilt when changed),
+    // marked changed as the ingest marks them.
     await wh.transaction(async (conn) => {
       await conn.run(`UPDATE customers SET country = 'FR' WHERE customer_id = 'c7'`);
       await conn.run(`UPDATE subscriptions SET cancelled_at = TIMESTAMP '2024-03-15 10:00:00', status = 'cancelled' WHERE subscription_id IN ('sub1', 'sub2')`);
+      await conn.run(`INSERT INTO changed_entities VALUES ('subscriptions')`);
     });
     await expectFoldEqualsRebuild();
   });

@@ -154,7 +154,10 @@ export async function refreshRollups(wh: Warehouse, opts: RefreshOptions = {}): 
         if (plan[e] !== 'none') await conn.run(`DELETE FROM ${deltas}`);
       }
       await conn.run('DELETE FROM delta_overflow');
-      await rebuildSubscriptionEvents(conn);
+      const [subs] = await all<{ changed: boolean }>(conn, `SELECT EXISTS (SELECT 1 FROM changed_entities WHERE entity = 'subscriptions') AS changed`);
+      // Rewriting every event row when nothing changed also pushed DuckDB into a checkpoint at COMMIT.
+      if (everything || subs?.changed) await rebuildSubscriptionEvents(conn);
+      await conn.run('DELETE FROM changed_entities');
       const [d] = await all<{ n: string }>(conn, 'SELECT count(*) AS n FROM (SELECT DISTINCT tenant_id, day FROM _kpi_days)');
       const days = Number(d?.n ?? 0);
       await conn.run(`DELETE FROM kpi_rollup_state`);

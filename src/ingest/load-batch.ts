@@ -71,31 +71,31 @@ export async function loadBatch(
       else await conn.run(sql.stage);
       tStaged = performance.now();
       const staged = swapColumns ? swapStageName(spec) : TEMP_STAGE;
-      const [stats] = await all<{ rows_in: string; rejected: string; wm: string | null }>(
-        conn,
-        `SELECT count(*) AS rows_in, count(_reason) AS rejected, max(_cursor_ts)::VARCHAR AS wm FROM "${staged}"`,
-      );
+      const [stats] = await all<{ rows_in: string; rejected: string; wm: string | null; dups: string }>(conn, `
+        SELECT count(*) AS rows_in, count(_reason) AS rejected, max(_cursor_ts)::VARCHAR AS wm, (${sql.duplicateKeys}) AS dups FROM "${staged}"`);
       const rowsIn = Number(stats?.rows_in ?? 0);
       const rejected = Number(stats?.rejected ?? 0);
       if (rejected > 0) await conn.run(sql.reject(source, jobRunId));
-      const [dups] = await all<{ n: string }>(conn, sql.duplicateKeys);
-      const hasDuplicates = Number(dups?.n ?? 0) > 0;
-      const older = hasDuplicates ? Number((await conn.run(sql.dropOlderVersions)).rowsChanged) : 0;
-      let rowsOut: number;
+      const older = Number(stats?.dups ?? 0) > 0 ? Number((await conn.run(sql.dropOlderVersions)).rowsChanged) : 0;
+      const valid = rowsIn - rejected - older;
+      let rowsOut = 0;
       if (swapColumns) {
         if (rejected > 0) await conn.run(sql.dropRejected);
-        if ((await keepDeltas(conn, spec, rowsIn - rejected - older)) && sql.deltaNew) await conn.run(sql.deltaNew);
+        if ((await keepDeltas(conn, spec, valid)) && sql.deltaNew) await conn.run(sql.deltaNew);
         for (const statement of sql.swap(swapColumns)) await conn.run(statement);
-        rowsOut = rowsIn - rejected - older;
-      } else {
-        await conn.run(sql.findOld(rowsIn - rejected - older <= FEW_KEYS));
-        const unchanged = Number((await conn.run(sql.dropUnchanged.staged)).rowsChanged);
-        await conn.run(sql.dropUnchanged.old);
-        const deltas = await keepDeltas(conn, spec, rowsIn - rejected - older - unchanged);
-        if (deltas && sql.deltaOld) await conn.run(sql.deltaOld);
-        await conn.run(sql.deleteOld);
-        rowsOut = Number((await conn.run(sql.insert)).rowsChanged);
-        if (deltas && sql.deltaNew) await conn.run(sql.deltaNew);
+        rowsOut = valid;
+      } else if (valid > 0) {
+        await conn.run(sql.findOld(valid <= FEW_KEYS));
+        const changed = valid - Number((await conn.run(sql.dropUnchanged.staged)).rowsChanged);
+        // A lookback re-read of rows the warehouse already has, as they are: nothing to write.
+        if (changed > 0) {
+          await conn.run(sql.dropUnchanged.old);
+          const deltas = await keepDeltas(conn, spec, changed);
+          if (deltas && sql.deltaOld) await conn.run(sql.deltaOld);
+          await conn.run(sql.deleteOld);
+          rowsOut = Number((await conn.run(sql.insert)).rowsChanged);
+          if (deltas && sql.deltaNew) await conn.run(sql.deltaNew);
+        }
       }
       if (rowsOut > 0) await conn.run(markChangedSql(spec));
       await advanceWatermark(conn, source, spec.entity, stats?.wm ?? null);

@@ -221,7 +221,7 @@ SEMI JOIN (SELECT t.rowid AS _rid FROM ${batchRows}) k ON t.rowid = k._rid`
     deleteOld: `DELETE FROM ${ident(spec.table)} t USING ${OLD} o WHERE t.rowid = o._rid`,
     // Keys seen more than once in the batch (a lookback re-read, or a profile join that repeats a row).
     // A hash aggregate answers this far cheaper than a window over the whole batch, which spills at 10M rows.
-    duplicateKeys: `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} WHERE _reason IS NULL GROUP BY ${keyList} HAVING count(*) > 1)`,
+    duplicateKeys: `SELECT count(*) FROM (SELECT 1 FROM ${from} WHERE _reason IS NULL GROUP BY ${keyList} HAVING count(*) > 1)`,
     // Straight from the staged rows: no second copy of the batch.
     insert: `INSERT INTO ${ident(spec.table)} (${cols}) SELECT ${cols} FROM ${from} WHERE _reason IS NULL`,
     deltaNew: deltaInsertSql(spec, 1, `(SELECT * FROM ${from} WHERE _reason IS NULL) t`),

@@ -23,6 +23,8 @@ export function defineJobs(ctx: IngestContext): Record<string, JobFn> {
     reconcile: async ({ jobRunId }) => {
       const results = await reconcileAll(ctx, { jobRunId });
       const rollups = await refreshRollups(ctx.warehouse);
+      // Once a day, whatever the WAL holds (see DUCKDB_CHECKPOINT_THRESHOLD).
+      await ctx.warehouse.checkpoint();
       return {
         rowsIn: results.reduce((s, r) => s + r.sourceRows, 0),
         rowsOut: results.reduce((s, r) => s + (r.reloaded?.rowsOut ?? 0) + r.deleted, 0),

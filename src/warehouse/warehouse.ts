@@ -14,6 +14,8 @@ export interface WarehouseOptions {
   path: string;
   memoryLimit?: string;
   threads?: number;
+  /** WAL size that triggers a checkpoint (DuckDB's `checkpoint_threshold`). */
+  checkpointThreshold?: string;
 }
 
 /**
@@ -33,8 +35,11 @@ export class Warehouse {
   ) {}
 
   /** The warehouse a configuration describes (file, memory limit, threads). */
-  static fromConfig(config: Pick<Config, 'DUCKDB_PATH' | 'DUCKDB_MEMORY_LIMIT' | 'DUCKDB_THREADS'>): Promise<Warehouse> {
-    return Warehouse.open({ path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS });
+  static fromConfig(config: Pick<Config, 'DUCKDB_PATH' | 'DUCKDB_MEMORY_LIMIT' | 'DUCKDB_THREADS' | 'DUCKDB_CHECKPOINT_THRESHOLD'>): Promise<Warehouse> {
+    return Warehouse.open({
+      path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS,
+      checkpointThreshold: config.DUCKDB_CHECKPOINT_THRESHOLD,
+    });
   }
 
   static async open(opts: WarehouseOptions): Promise<Warehouse> {
@@ -42,6 +47,7 @@ export class Warehouse {
     const instance = await DuckDBInstance.create(opts.path, {
       memory_limit: opts.memoryLimit ?? '384MB',
       threads: String(opts.threads ?? 2),
+      checkpoint_threshold: opts.checkpointThreshold ?? '64MB',
     });
     const writer = await instance.connect();
     const wh = new Warehouse(opts.path, instance, writer);
@@ -130,6 +136,13 @@ export class Warehouse {
     }
     cache.set(sql, statement);
     return statement;
+  }
+
+  /** Writes the WAL into the database file now (jobs call it at a quiet moment). */
+  checkpoint(): Promise<void> {
+    return this.withWriter(async (conn) => {
+      await conn.run('CHECKPOINT');
+    });
   }
 
   /**

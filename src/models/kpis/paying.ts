@@ -34,11 +34,12 @@ export async function rebuildPayingAll(conn: DuckDBConnection): Promise<void> {
  * n(p, d) for the days matching `dayFilter` (SQL over alias k: tenant_id, d): per day, the rows are
  * counted by the day of their prev, then a running sum over p turns "prev on day p − 1" into "prev
  * before p". lo is the tenant's first paying day, so no prev is earlier and n(lo, d) counts the nulls.
+ * `bucketFilter` (over kpi_paying_15m's columns) narrows the scan by bucket, so zone maps skip row groups.
  */
-function daysSelect(dayFilter: string): string {
+function daysSelect(dayFilter: string, bucketFilter = 'TRUE'): string {
   return `
     WITH k AS (
-      SELECT tenant_id, bucket::DATE AS d, prev::DATE AS q FROM kpi_paying_15m),
+      SELECT tenant_id, bucket::DATE AS d, prev::DATE AS q FROM kpi_paying_15m WHERE ${bucketFilter}),
     m AS (
       SELECT tenant_id, d, q, count(*) AS c FROM k WHERE ${dayFilter} GROUP BY ALL),
     grid AS (
@@ -51,25 +52,37 @@ function daysSelect(dayFilter: string): string {
     LEFT JOIN m nul ON nul.tenant_id = g.tenant_id AND nul.d = g.d AND nul.q IS NULL`;
 }
 
+const PAY = ['tenant_id', 'bucket', 'customer_id', 'prev', 'next'];
+const samePair = (a: string, b: string) => `${a}.tenant_id = ${b}.tenant_id AND ${a}.customer_id = ${b}.customer_id AND ${a}.bucket = ${b}.bucket`;
+const sameRow = (a: string, b: string) => `${samePair(a, b)} AND ${a}.prev IS NOT DISTINCT FROM ${b}.prev AND ${a}.next IS NOT DISTINCT FROM ${b}.next`;
+
 /**
- * After the rows of some customers (`_kpi_touched`: tenant_id, customer_id) changed in
- * kpi_customer_15m: recomputes their kpi_paying_15m rows, writes only the rows that differ, and
- * refreshes the day counts and new-customer counts of the days those rows are on. The work follows
- * the touched customers' rows and the days that really moved, not the history.
+ * After some (customer, bucket) pairs of kpi_customer_15m may have appeared or gone (`_kpi_touched`:
+ * tenant_id, customer_id, bucket — the pairs whose count of paid payments moved): recomputes the
+ * kpi_paying_15m rows of those customers, writes only the rows that differ, and refreshes the day
+ * counts and new-customer counts of the days those rows are on.
+ *
+ * Their customers' other pairs did not change, so the new pair set is the old rows minus the touched
+ * pairs plus the touched pairs kpi_customer_15m still has (looked up by bucket range, which its
+ * zone maps prune): kpi_paying_15m is scanned once, for the touched customers' rows, and rows go
+ * by rowid. The day tables are rescanned only over the days that moved.
  */
 export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
-  const [any] = await all<{ n: string }>(conn, 'SELECT count(*) AS n FROM _kpi_touched');
-  if (Number(any?.n ?? 0) === 0) return;
-  const touched = `SEMI JOIN (SELECT DISTINCT tenant_id, customer_id FROM _kpi_touched) t ON t.tenant_id = k.tenant_id AND t.customer_id = k.customer_id`;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_old AS SELECT k.* FROM kpi_paying_15m k ${touched}`);
+  const [range] = await all<{ n: string; lo: string | null; hi: string | null }>(conn,
+    'SELECT count(*) AS n, min(bucket)::VARCHAR AS lo, max(bucket)::VARCHAR AS hi FROM _kpi_touched');
+  if (Number(range?.n ?? 0) === 0) return;
+  const customers = `SEMI JOIN (SELECT DISTINCT tenant_id, customer_id FROM _kpi_touched) t ON t.tenant_id = k.tenant_id AND t.customer_id = k.customer_id`;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_old AS SELECT k.rowid AS _rid, ${PAY.map((c) => `k.${c}`).join(', ')} FROM kpi_paying_15m k ${customers}`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_new AS
-    SELECT tenant_id, bucket, customer_id, lag(bucket) OVER w AS prev, lead(bucket) OVER w AS next
-    FROM (SELECT DISTINCT k.tenant_id, k.bucket, k.customer_id FROM kpi_customer_15m k ${touched})
-    WINDOW w AS (PARTITION BY tenant_id, customer_id ORDER BY bucket)`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_gone AS SELECT * FROM _kpi_pay_old EXCEPT ALL SELECT * FROM _kpi_pay_new`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_add AS SELECT * FROM _kpi_pay_new EXCEPT ALL SELECT * FROM _kpi_pay_old`);
-  await conn.run(`DELETE FROM kpi_paying_15m k USING _kpi_pay_gone g
-    WHERE k.tenant_id = g.tenant_id AND k.customer_id = g.customer_id AND k.bucket = g.bucket`);
+    SELECT tenant_id, bucket, customer_id, lag(bucket) OVER w AS prev, lead(bucket) OVER w AS next FROM (
+      SELECT o.tenant_id, o.bucket, o.customer_id FROM _kpi_pay_old o ANTI JOIN _kpi_touched p ON ${samePair('p', 'o')}
+      UNION ALL
+      SELECT DISTINCT k.tenant_id, k.bucket, k.customer_id FROM kpi_customer_15m k SEMI JOIN _kpi_touched p ON ${samePair('p', 'k')}
+      WHERE k.bucket BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP)
+    WINDOW w AS (PARTITION BY tenant_id, customer_id ORDER BY bucket)`, { lo: range!.lo, hi: range!.hi });
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_gone AS SELECT o.* FROM _kpi_pay_old o ANTI JOIN _kpi_pay_new n ON ${sameRow('n', 'o')}`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_add AS SELECT n.* FROM _kpi_pay_new n ANTI JOIN _kpi_pay_old o ON ${sameRow('o', 'n')}`);
+  await conn.run(`DELETE FROM kpi_paying_15m k USING _kpi_pay_gone g WHERE k.rowid = g._rid`);
   await conn.run(`INSERT INTO kpi_paying_15m SELECT * FROM _kpi_pay_add ORDER BY tenant_id, bucket`);
   // The day counts and new-customer counts depend on (bucket, prev) only: a row whose `next` alone
   // changed (a customer's last payment before a new one) moves neither, so its day is left alone.
@@ -78,6 +91,8 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
     SELECT DISTINCT tenant_id, bucket::DATE AS d FROM (
       (SELECT ${bp} FROM _kpi_pay_gone EXCEPT ALL SELECT ${bp} FROM _kpi_pay_add)
       UNION ALL (SELECT ${bp} FROM _kpi_pay_add EXCEPT ALL SELECT ${bp} FROM _kpi_pay_gone))`);
+  const [days] = await all<{ n: string; lo: string | null; hi: string | null }>(conn,
+    `SELECT count(*) AS n, min(d)::VARCHAR AS lo, (max(d) + 1)::VARCHAR AS hi FROM _kpi_pay_days`);
   // A tenant's first paying day lo moved (a payment before it, or its first payments gone): the
   // cumulative counts of every day start there, so they are all rebuilt.
   const [moved] = await all<{ n: string }>(conn, `
@@ -89,17 +104,22 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
     await conn.run(`INSERT INTO kpi_paying_lo SELECT tenant_id, min(bucket)::DATE FROM kpi_paying_15m GROUP BY ALL`);
     await conn.run(`DELETE FROM kpi_paying_days`);
     await conn.run(`INSERT INTO kpi_paying_days ${daysSelect('TRUE')} ORDER BY tenant_id, p, d`);
-  } else {
-    const inDays = `EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.d)`;
-    await conn.run(`DELETE FROM kpi_paying_days k WHERE ${inDays}`);
-    await conn.run(`INSERT INTO kpi_paying_days ${daysSelect(inDays)} ORDER BY tenant_id, p, d`);
   }
-  await conn.run(`DELETE FROM kpi_new_customers_15m k
-    WHERE EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.bucket::DATE)`);
-  await conn.run(`INSERT INTO kpi_new_customers_15m
-    SELECT k.tenant_id, k.bucket, count(*) FROM kpi_paying_15m k
-    WHERE k.prev IS NULL AND EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.bucket::DATE)
-    GROUP BY ALL ORDER BY ALL`);
+  if (Number(days?.n ?? 0) > 0) {
+    // Literal bounds (not a subquery) so scans of kpi_paying_15m, sorted by bucket, skip row groups.
+    const inRange = `bucket >= TIMESTAMP '${days!.lo}' AND bucket < TIMESTAMP '${days!.hi}'`;
+    if (Number(moved?.n ?? 0) === 0) {
+      const inDays = `EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.d)`;
+      await conn.run(`DELETE FROM kpi_paying_days k WHERE ${inDays}`);
+      await conn.run(`INSERT INTO kpi_paying_days ${daysSelect(inDays, inRange)} ORDER BY tenant_id, p, d`);
+    }
+    await conn.run(`DELETE FROM kpi_new_customers_15m k
+      WHERE EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.bucket::DATE)`);
+    await conn.run(`INSERT INTO kpi_new_customers_15m
+      SELECT k.tenant_id, k.bucket, count(*) FROM kpi_paying_15m k
+      WHERE ${inRange} AND k.prev IS NULL AND EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.bucket::DATE)
+      GROUP BY ALL ORDER BY ALL`);
+  }
   for (const t of ['_kpi_pay_old', '_kpi_pay_new', '_kpi_pay_gone', '_kpi_pay_add', '_kpi_pay_days']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }
 

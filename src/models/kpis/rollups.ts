@@ -204,13 +204,13 @@ async function rebuildEntity(conn: DuckDBConnection, e: Entity): Promise<void> {
 /**
  * Adds the signed sums of an entity's deltas to its rollups in one MERGE per table: rows whose key is
  * new are inserted, the others updated in place (their order, and so the zone maps, stay), and rows
- * left with no facts are deleted. For payments, the customers whose count of paid payments in some
- * bucket moved (the only way a kpi_customer_15m row appears or goes) then get their paying-customer
- * rows recomputed.
+ * left with no facts are deleted. For payments, the (customer, bucket) pairs whose count of paid payments
+ * moved (the only way a kpi_customer_15m row appears or goes) then get their customers' paying rows
+ * recomputed.
  */
 async function foldDeltas(conn: DuckDBConnection, e: Entity): Promise<void> {
   try {
-    if (e === 'payments') await conn.run('CREATE OR REPLACE TEMP TABLE _kpi_touched (tenant_id VARCHAR, customer_id VARCHAR)');
+    if (e === 'payments') await conn.run('CREATE OR REPLACE TEMP TABLE _kpi_touched (tenant_id VARCHAR, customer_id VARCHAR, bucket TIMESTAMP)');
     for (const r of ROLLUPS.filter((x) => x.entity === e)) {
       const cols = columnsOf(r);
       const values = r.values.map(([n]) => n);
@@ -224,7 +224,7 @@ async function foldDeltas(conn: DuckDBConnection, e: Entity): Promise<void> {
         WHEN MATCHED THEN UPDATE SET ${values.map((v) => `${v} = ${sum(v)}`).join(', ')}
         WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `d.${c}`).join(', ')})`);
       if (r.table === 'kpi_customer_15m') {
-        await conn.run(`INSERT INTO _kpi_touched SELECT DISTINCT tenant_id, customer_id FROM _kpi_d WHERE customer_id IS NOT NULL AND payments <> 0`);
+        await conn.run(`INSERT INTO _kpi_touched SELECT DISTINCT tenant_id, customer_id, bucket FROM _kpi_d WHERE customer_id IS NOT NULL AND payments <> 0`);
       }
     }
     if (e === 'payments') await refreshPaying(conn);

@@ -244,7 +244,7 @@ async function checkAll(): Promise<void> {
 }
 
 const TABLES = ['kpi_payments_15m', 'kpi_orders_15m', 'kpi_page_views_15m', 'kpi_product_events_15m', 'kpi_product_payments_15m',
-  'kpi_customer_15m', 'kpi_paying_15m', 'kpi_paying_days', 'kpi_paying_lo', 'kpi_new_customers_15m'];
+  'kpi_customer_15m', 'kpi_paying_15m', 'kpi_paying_days', 'kpi_paying_lo', 'kpi_new_customers_15m', 'kpi_subscription_days'];
 
 /** Per table: row count and an order-independent hash of every row. */
 async function snapshot(tables: string[]): Promise<Record<string, string>> {
@@ -372,6 +372,23 @@ describe('KPI rollups', () => {
       (SELECT ${now})`);
     const res = await expectFoldEqualsRebuild();
     expect(res.days).toBeLessThan(10);
+  });
+
+  it('MRR and churn are exact at instants off the 15-minute grid, events on the instant included', async () => {
+    // Ranges that start or end exactly on a subscription's start or cancellation, and a second before.
+    const [x] = await db(wh).query<{ s: string; c: string }>(`
+      SELECT started_at::VARCHAR AS s, cancelled_at::VARCHAR AS c FROM subscriptions
+      WHERE tenant_id = 't1' AND cancelled_at > started_at + INTERVAL 1 DAY AND status NOT IN ('trialing', 'paused')
+        AND second(started_at) <> 0 ORDER BY subscription_id LIMIT 1`);
+    const at = (v: string, shift = 0) => new Date(Date.parse(`${v.replace(' ', 'T')}Z`) + shift);
+    for (const [from, to] of [[at(x!.s, -86_400_000), at(x!.s)], [at(x!.s, -86_400_000), at(x!.s, -1000)], [at(x!.s), at(x!.c)], [at(x!.s, 1000), at(x!.c, -1000)]]) {
+      expect(from!.getTime() % 900_000 || to!.getTime() % 900_000).not.toBe(0);
+      const got = shape(await getSummary(wh, { tenantId: 't1', from: from!, to: to! }));
+      const want = await rawSummary({ tenantId: 't1', from: from!, to: to! });
+      expect({ mrr: got.mrr, arr: got.arr }).toEqual({ mrr: want.mrr, arr: want.arr });
+      if (want.subscription_churn == null) expect(got.subscription_churn).toBeNull();
+      else expect(got.subscription_churn as number).toBeCloseTo(want.subscription_churn as number, 12);
+    }
   });
 
   it('a refresh with nothing to fold changes nothing', async () => {

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
+import { SUBSCRIPTION_DAYS_SQL } from '../../warehouse/migrations.ts';
 import { rebuildPayingAll, refreshPaying } from './paying.ts';
 
 /**
@@ -255,5 +256,7 @@ async function rebuildSubscriptionEvents(conn: DuckDBConnection): Promise<void> 
       SELECT tenant_id, cancelled_at, currency, -amount, -1, 0 FROM eligible WHERE cancelled_at IS NOT NULL
       UNION ALL
       SELECT tenant_id, cancelled_at, currency, 0, 0, 1 FROM subscriptions WHERE cancelled_at IS NOT NULL)
-    SELECT tenant_id, ts, currency, sum(mrr_delta), sum(active_delta), sum(cancels) FROM ev GROUP BY ALL`);
+    SELECT tenant_id, ts, currency, sum(mrr_delta), sum(active_delta), sum(cancels) FROM ev GROUP BY ALL ORDER BY 1, 2`);
+  await conn.run('DELETE FROM kpi_subscription_days');
+  await conn.run(SUBSCRIPTION_DAYS_SQL);
 }

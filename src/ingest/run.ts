@@ -108,15 +108,19 @@ export async function pullAndLoad(
   });
 }
 
+/** Incremental pulls running at once: the source's scans, DuckDB's loads and Node share the cores. */
+const PULLS_AT_ONCE = 2;
+
 /** An incremental pull already under way into a file; `input` settles when the file is complete. */
 interface Prefetch {
   path: string;
   input: Promise<BatchInput>;
 }
 
-function prefetch(ctx: IngestContext, spec: EntitySpec, profileSql: string, query: string): Prefetch {
+function prefetch(ctx: IngestContext, spec: EntitySpec, profileSql: string, query: string, after: Promise<unknown>): Prefetch {
   const path = scratchFile(ctx, spec.entity);
-  const input = queryColumns(ctx.source, profileSql).then(async (header) => {
+  const input = after.catch(() => undefined).then(async () => {
+    const header = await queryColumns(ctx.source, profileSql);
     await copyToFile(ctx.source, query, path);
     return { header, path };
   });
@@ -129,8 +133,8 @@ function prefetch(ctx: IngestContext, spec: EntitySpec, profileSql: string, quer
  * Pulls every entity of the profile from PostgreSQL into the warehouse, one entity per transaction,
  * dimensions before facts. Each entity's batch and watermark commit together.
  *
- * Incremental pulls (an entity with a watermark) all start at once, each into a file: PostgreSQL runs
- * their scans side by side (as many as the pool has connections) while DuckDB loads whichever landed.
+ * Incremental pulls (an entity with a watermark) run ahead of the loads, each into a file, two at a
+ * time: PostgreSQL scans the next entities while DuckDB loads the ones that landed.
  * The source's cursor columns are rarely indexed, so those scans, not the few changed rows, are most
  * of an incremental run. A first or full load streams through a pipe instead, one entity at a time:
  * it may be the whole table, which should never land on disk.
@@ -144,8 +148,13 @@ export async function ingestAll(ctx: IngestContext, opts: IngestOptions = {}): P
     const wm = opts.mode === 'full' ? null : await getWatermark(ctx.warehouse, source, spec.entity);
     plans.push({ spec, sql, since: sinceFor(wm, ctx.config.LOOKBACK_MINUTES) });
   }
-  for (const plan of plans) {
-    if (plan.since !== null) plan.pulled = prefetch(ctx, plan.spec, plan.sql, pullQuery(plan.sql, { since: plan.since }));
+  // PULLS_AT_ONCE chains, each pull starting when the one before it in its chain has landed: the
+  // first entities land early (DuckDB starts loading) instead of all sharing the cores until late.
+  const chains: Promise<unknown>[] = Array.from({ length: PULLS_AT_ONCE }, () => Promise.resolve());
+  for (const [i, plan] of plans.entries()) {
+    if (plan.since === null) continue;
+    plan.pulled = prefetch(ctx, plan.spec, plan.sql, pullQuery(plan.sql, { since: plan.since }), chains[i % PULLS_AT_ONCE]!);
+    chains[i % PULLS_AT_ONCE] = plan.pulled.input;
   }
   const results: EntityResult[] = [];
   try {

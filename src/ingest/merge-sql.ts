@@ -33,7 +33,9 @@ export function checkExpr(col: ColumnSpec, present: boolean, isKey: boolean, cur
   const s = `s.${ident(name)}`;
   const show = `left(${s}, 60)`;
   const checks: string[] = [];
-  if (col.required) checks.push(`WHEN ${s} IS NULL OR trim(${s}) = '' THEN ${lit(`missing ${isKey ? 'key ' : ''}${name}`)}`);
+  // Blank means empty or all whitespace as trim() sees it; a value starting with a visible ASCII
+  // character cannot be blank, so most rows skip the trim (which copied every value: 0.4 s per 1M rows).
+  if (col.required) checks.push(`WHEN ${s} IS NULL OR ${s} = '' OR (NOT (ascii(${s}) BETWEEN 33 AND 126) AND trim(${s}) = '') THEN ${lit(`missing ${isKey ? 'key ' : ''}${name}`)}`);
   const typed = typedExpr(col, true);
   switch (col.kind) {
     case 'int':
@@ -173,7 +175,7 @@ export function buildBatchSql(spec: EntitySpec, header: string[], csvPath: strin
     if (!present.has(needed)) throw new Error(`profile SQL for ${spec.entity} must return a ${needed} column`);
   }
   const keyCols = ['tenant_id', ...spec.key];
-  const tenantCheck = `CASE WHEN s.tenant_id IS NULL OR trim(s.tenant_id) = '' THEN 'missing key tenant_id' END`;
+  const tenantCheck = `CASE WHEN s.tenant_id IS NULL OR s.tenant_id = '' OR (NOT (ascii(s.tenant_id) BETWEEN 33 AND 126) AND trim(s.tenant_id) = '') THEN 'missing key tenant_id' END`;
   const checks = [tenantCheck, ...spec.columns.map((c) => checkExpr(c, present.has(c.name), spec.key.includes(c.name), currencies))].filter(
     (x): x is string => x !== null,
   );

@@ -32,9 +32,12 @@ describe.each([
       't1,o3,c2,paid,completed,"5.50",eur,2026-01-02 11:00:00,2026-01-02 11:00:00',
       't2,o1,c9,paid,completed,7.00,USD,not a time,2026-01-02 12:00:00',
       ',o4,c1,paid,completed,1.00,USD,2026-01-02 12:00:00,2026-01-02 12:00:00',
+      // Blank keys: spaces, and a no-break space, are as missing as nothing.
+      't1,"   ",c1,paid,completed,1.00,USD,2026-01-02 12:00:00,2026-01-02 12:00:00',
+      't1,\u00a0,c1,paid,completed,1.00,USD,2026-01-02 12:00:00,2026-01-02 12:00:00',
     ].join('\n') + '\n');
     const r = await loadBatch(scratch.wh, { source: 'test', spec: ENTITIES.orders!, input: { header, path }, jobRunId: null });
-    expect(r).toMatchObject({ path: expected, rowsIn: 6, rowsOut: 2, rejected: 3, watermark: '2026-01-03 09:00:00' });
+    expect(r).toMatchObject({ path: expected, rowsIn: 8, rowsOut: 2, rejected: 5, watermark: '2026-01-03 09:00:00' });
     const rows = await scratch.wh.query<{ k: string; status: string; total: string; currency: string }>(
       `SELECT tenant_id || '/' || order_id AS k, status, total::VARCHAR AS total, currency FROM orders WHERE tenant_id <> 't9' ORDER BY 1`,
     );
@@ -45,7 +48,9 @@ describe.each([
     const rejects = await scratch.wh.query<{ key: string; reason: string }>(`SELECT key, reason FROM rejected_rows ORDER BY key`);
     expect(rejects).toEqual([
       { key: 'o4', reason: 'missing key tenant_id' },
+      { key: 't1|   ', reason: 'missing key order_id' },
       { key: 't1|o2', reason: 'unparsable number total: 1e999' },
+      { key: 't1|\u00a0', reason: 'missing key order_id' },
       { key: 't2|o1', reason: 'unparsable timestamp created_at: not a time' },
     ]);
     expect(await tableDdl(scratch.wh)).toBe(ddl);

@@ -51,8 +51,9 @@ export const configSchema = z.object({
   SOURCE_DATABASE_URL: z.string().url().optional(),
   DUCKDB_PATH: z.string().min(1).default('./data/pricecast.duckdb'),
   /**
-   * DuckDB's buffer limit; it spills to disk past it. Measured peak RSS of a 10M-order full ingest:
-   * 1,209 MiB at 512MB, 1,004 MiB at 384MB (same speed), 650 MiB at 256MB (11% slower).
+   * DuckDB's buffer limit; it spills to disk past it. Peak RSS of the bench's 10M-order full ingest
+   * plus rollup rebuild at 384MB: 788-972 MiB over three runs (at 512MB, before staging went straight
+   * into the table, 1,209 MiB; 256MB cost 11% of the speed).
    */
   DUCKDB_MEMORY_LIMIT: byteSize.default('384MB'),
   /**

@@ -91,25 +91,27 @@ export async function getSummaries(wh: Warehouse, tenantId: string, ranges: { fr
     const f = `$f${i}::TIMESTAMP`;
     const t = `$t${i}::TIMESTAMP`;
     const metric = (name: keyof WindowRow, value: string) => `SELECT '${name}' AS k, ${i} AS i, (${value})::VARCHAR AS v`;
-    return [
-      metric('paying', payingCustomersSql(f, t, i)),
-      metric('subs', `SELECT to_json(list(x)) FROM (SELECT currency, sum(mrr_delta)::VARCHAR AS mrr, sum(active_delta)::VARCHAR AS active
-             FROM ${subscriptionEvents(t, '<=')} GROUP BY currency) x`),
-      metric('active_at_from', `SELECT sum(active_delta) FROM ${subscriptionEvents(f, '<=')}`),
-      // Cancellations in [from, to): those before `to` less those before `from`.
-      metric('cancels', `SELECT coalesce((SELECT sum(cancels) FROM ${subscriptionEvents(t, '<')}), 0)
-             - coalesce((SELECT sum(cancels) FROM ${subscriptionEvents(f, '<')}), 0)`),
-    ];
+    return [metric('paying', payingCustomersSql(f, t, i))];
   });
-  branches.unshift(...shared);
-  const rows = await wh.query<{ k: keyof WindowRow; i: number; v: string | null }>(branches.join('\nUNION ALL\n'), params);
+  branches.unshift(...shared, subscriptionTotals(ranges.length));
+  const rows = await wh.query<{ k: string; i: number; v: string | null }>(branches.join('\nUNION ALL\n'), params);
+  const value = (k: string, i: number): unknown => {
+    const row = rows.find((r) => r.k === k && r.i === i && r.v !== null);
+    return row ? (LISTS.has(k) ? JSON.parse(row.v!) : row.v) : null;
+  };
   return ranges.map((_, i) => {
-    const w: WindowRow = { pay: null, ord: null, views: null, paying: null, fresh: null, subs: null, active_at_from: null, cancels: null };
-    for (const row of rows) {
-      if (row.i !== i || row.v === null) continue;
-      (w as unknown as Record<string, unknown>)[row.k] = LISTS.has(row.k) ? JSON.parse(row.v) : row.v;
-    }
-    return toMetrics(w);
+    type Edge = { currency: string | null; mrr: string | null; active: string | null; cancels: string | null }[];
+    const atFrom = (value('sub', 2 * i) ?? []) as Edge;
+    const atTo = (value('sub', 2 * i + 1) ?? []) as Edge;
+    const total = (edge: Edge, k: 'active' | 'cancels') => edge.reduce((s, x) => s + num(x[k]), 0);
+    return toMetrics({
+      pay: value('pay', i) as WindowRow['pay'], ord: value('ord', i) as WindowRow['ord'],
+      views: value('views', i) as string | null, paying: value('paying', i) as string | null, fresh: value('fresh', i) as string | null,
+      subs: atTo.map((x) => ({ currency: x.currency, mrr: x.mrr ?? '0', active: x.active ?? '0' })),
+      active_at_from: String(total(atFrom, 'active')),
+      // Cancellations in [from, to): those before `to` less those before `from`.
+      cancels: String(total(atTo, 'cancels') - total(atFrom, 'cancels')),
+    });
   });
 }
 
@@ -144,17 +146,31 @@ function toMetrics(w: WindowRow): SummaryMetrics {
 }
 
 
-const LISTS = new Set<keyof WindowRow>(['pay', 'ord', 'subs']);
+const LISTS = new Set<string>(['pay', 'ord', 'sub']);
 
 /**
- * The tenant's subscription events with ts `op` x (`<=` or `<`), as a FROM item whose sums are theirs
- * (currency, mrr_delta, active_delta, cancels): per currency, the running totals through the last day
- * with events before x's day (kpi_subscription_days), then the exact events of x's day up to x.
+ * Subscription totals at every window edge in one branch (k 'sub', i = 2 × window + 0 for from, 1 for
+ * to): per currency, the MRR and active count of events at or before the edge and the cancellations
+ * strictly before it. Each is the running total through the last day with events before the edge's
+ * day (kpi_subscription_days, about days × currencies rows) plus the exact events of the edge's day,
+ * which lie in ts order so the scan skips the rest.
  */
-function subscriptionEvents(x: string, op: '<=' | '<'): string {
-  const day = `CAST(${x} AS DATE)`;
-  return `(SELECT currency, arg_max(mrr_cum, d) AS mrr_delta, arg_max(active_cum, d) AS active_delta, arg_max(cancels_cum, d) AS cancels
-    FROM kpi_subscription_days WHERE tenant_id = $tenant AND d < ${day} GROUP BY currency
-    UNION ALL
-    SELECT currency, mrr_delta, active_delta, cancels FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts >= ${day} AND ts ${op} ${x})`;
+function subscriptionTotals(windows: number): string {
+  const edges = Array.from({ length: windows }, (_, i) => [`(${2 * i}, $f${i}::TIMESTAMP)`, `(${2 * i + 1}, $t${i}::TIMESTAMP)`]).flat();
+  const tails = Array.from({ length: windows * 2 }, (_, j) => {
+    const x = j % 2 === 0 ? `$f${j / 2}::TIMESTAMP` : `$t${(j - 1) / 2}::TIMESTAMP`;
+    return `SELECT ${j} AS j, currency, sum(mrr_delta) FILTER (WHERE ts <= ${x}) AS mrr, sum(active_delta) FILTER (WHERE ts <= ${x}) AS active,
+        sum(cancels) FILTER (WHERE ts < ${x}) AS cancels
+      FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts >= CAST(${x} AS DATE) AND ts <= ${x} GROUP BY currency`;
+  });
+  return `SELECT 'sub' AS k, j AS i, to_json(list({'currency': currency, 'mrr': mrr::VARCHAR, 'active': active::VARCHAR, 'cancels': cancels::VARCHAR}))::VARCHAR AS v
+    FROM (
+      SELECT j, currency, sum(mrr) AS mrr, sum(active) AS active, sum(cancels) AS cancels FROM (
+        SELECT e.j, d.currency, arg_max(d.mrr_cum, d.d) AS mrr, arg_max(d.active_cum, d.d) AS active, arg_max(d.cancels_cum, d.d) AS cancels
+        FROM (VALUES ${edges.join(', ')}) e(j, x) JOIN kpi_subscription_days d ON d.tenant_id = $tenant AND d.d < CAST(e.x AS DATE)
+        GROUP BY ALL
+        UNION ALL
+        ${tails.join('\n        UNION ALL\n        ')})
+      GROUP BY ALL)
+    GROUP BY j`;
 }

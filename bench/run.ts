@@ -19,7 +19,7 @@ import { generateApiKey } from '../src/api-keys.ts';
 import { createApp } from '../src/api/app.ts';
 import { KpiCache } from '../src/models/kpis/cache.ts';
 import { serve } from '../src/api/server.ts';
-import { loadConfig } from '../src/config.ts';
+import { bytesOf, loadConfig } from '../src/config.ts';
 import { loadProfile } from '../src/ingest/profile.ts';
 import { startEmbeddedPostgres } from '../src/source/embedded-postgres.ts';
 import { createSourceSchema } from '../src/source/schema.ts';
@@ -29,14 +29,6 @@ import { Warehouse } from '../src/warehouse/warehouse.ts';
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1_000_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-
-function parseBytes(size: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB)$/i.exec(size);
-  if (!m) throw new Error(`unreadable size ${size}`);
-  const unit = m[2]!.toUpperCase();
-  const base = unit.endsWith('IB') ? 1024 : 1000;
-  return Number(m[1]) * base ** (unit.startsWith('K') ? 1 : unit.startsWith('M') ? 2 : 3);
-}
 
 function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -128,7 +120,7 @@ try {
   console.log(`full load:   ${fmt(full.totalMs / 1000, 2)} s`);
   console.log(`cost ratio:  ${fmt((100 * inc.totalMs) / full.totalMs, 1)}% of the full load (target ≤ 5%)`);
   // The run's WAL is written into the file by a later checkpoint; charge each run its share of one.
-  const threshold = parseBytes(config.DUCKDB_CHECKPOINT_THRESHOLD);
+  const threshold = bytesOf(config.DUCKDB_CHECKPOINT_THRESHOLD);
   const runsPerCheckpoint = Math.max(1, Math.floor(threshold / Math.max(1, inc.walBytes)));
   const amortised = inc.totalMs + inc.checkpointMs / runsPerCheckpoint;
   if (inc.walBytes === 0) {

@@ -43,7 +43,16 @@ const apiKeys = z
     return out;
   });
 
-const byteSize = z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'must be a size such as 384MB or 1GiB');
+const BYTE_SIZE = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB)$/i;
+const byteSize = z.string().regex(BYTE_SIZE, 'must be a size such as 384MB or 1GiB');
+
+/** Bytes in a size as DuckDB reads it: KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024. */
+export function bytesOf(size: string): number {
+  const m = BYTE_SIZE.exec(size);
+  if (!m) throw new Error(`unreadable size ${size}`);
+  const unit = m[2]!.toUpperCase();
+  return Number(m[1]) * (unit.endsWith('IB') ? 1024 : 1000) ** (unit.startsWith('K') ? 1 : unit.startsWith('M') ? 2 : 3);
+}
 
 const cronExpr = z.string().refine((v) => validCron(v), 'must be a valid cron expression (5 or 6 fields)');
 

@@ -66,11 +66,11 @@ export async function loadBatch(
     let tMerged = t0;
     const result = await wh.transaction(async (conn) => {
       const swapColumns = await swappable(conn, spec);
-      const sql = buildBatchSql(spec, input.header, input.path, currencies, swapColumns ? swapStageName(spec) : TEMP_STAGE);
+      const staged = swapColumns ? swapStageName(spec) : TEMP_STAGE;
+      const sql = buildBatchSql(spec, input.header, input.path, currencies, staged);
       if (input.feed) await input.feed(() => conn.run(sql.stage));
       else await conn.run(sql.stage);
       tStaged = performance.now();
-      const staged = swapColumns ? swapStageName(spec) : TEMP_STAGE;
       const [stats] = await all<{ rows_in: string; rejected: string; wm: string | null; dups: string }>(conn, `
         SELECT count(*) AS rows_in, count(_reason) AS rejected, max(_cursor_ts)::VARCHAR AS wm, (${sql.duplicateKeys}) AS dups FROM "${staged}"`);
       const rowsIn = Number(stats?.rows_in ?? 0);

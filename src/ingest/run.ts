@@ -157,10 +157,10 @@ export async function ingestAll(ctx: IngestContext, opts: IngestOptions = {}): P
     chains[i % PULLS_AT_ONCE] = plan.pulled.input;
   }
   const results: EntityResult[] = [];
+  const batch = { jobRunId: opts.jobRunId ?? null, hooks: opts.hooks };
   try {
     for (const { spec, sql, since, pulled } of plans) {
       const started = Date.now();
-      const batch = { jobRunId: opts.jobRunId ?? null, hooks: opts.hooks };
       const result = pulled
         ? await loadBatch(ctx.warehouse, { source, spec, input: await pulled.input, ...batch })
         : await pullAndLoad(ctx, spec, sql, pullQuery(sql), batch);

@@ -1,12 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 
-/**
- * Versioned, append-only migrations. Canonical tables have no PRIMARY KEY constraint on purpose:
- * DuckDB's ART index costs memory per row and INSERT OR REPLACE is slow on big batches, so the
- * loader keeps keys unique itself (delete-then-insert inside one transaction).
- * `_hash` is the md5 of the source row as the profile returned it: reconciliation compares it to
- * find rows that changed at a source that has no updated_at column.
- */
 /** Fills kpi_subscription_days from kpi_subscription_events (also run by every rebuild of the events). */
 export const SUBSCRIPTION_DAYS_SQL = `INSERT INTO kpi_subscription_days
   SELECT tenant_id, currency, d, sum(m) OVER w, sum(a) OVER w, sum(c) OVER w FROM (
@@ -15,6 +8,13 @@ export const SUBSCRIPTION_DAYS_SQL = `INSERT INTO kpi_subscription_days
   WINDOW w AS (PARTITION BY tenant_id, currency ORDER BY d ROWS UNBOUNDED PRECEDING)
   ORDER BY tenant_id, d`;
 
+/**
+ * Versioned, append-only migrations. Canonical tables have no PRIMARY KEY constraint on purpose:
+ * DuckDB's ART index costs memory per row and INSERT OR REPLACE is slow on big batches, so the
+ * loader keeps keys unique itself (delete-then-insert inside one transaction).
+ * `_hash` is the md5 of the source row as the profile returned it: reconciliation compares it to
+ * find rows that changed at a source that has no updated_at column.
+ */
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
     version: 1,

@@ -5,10 +5,10 @@ import type { Config } from '../config.ts';
 import { migrate } from './migrations.ts';
 
 export type Row = Record<string, unknown>;
+export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
 
 /** Statements the API sends are a few dozen shapes; more than this per connection means text varies per request. */
 const PREPARED_PER_CONNECTION = 64;
-export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
 
 export interface WarehouseOptions {
   path: string;
@@ -34,7 +34,7 @@ export class Warehouse {
     private readonly writer: DuckDBConnection,
   ) {}
 
-  /** The warehouse a configuration describes (file, memory limit, threads). */
+  /** The warehouse a configuration describes (file, memory limit, threads, checkpoint threshold). */
   static fromConfig(config: Pick<Config, 'DUCKDB_PATH' | 'DUCKDB_MEMORY_LIMIT' | 'DUCKDB_THREADS' | 'DUCKDB_CHECKPOINT_THRESHOLD'>): Promise<Warehouse> {
     return Warehouse.open({
       path: config.DUCKDB_PATH, memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS,

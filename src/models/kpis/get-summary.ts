@@ -73,8 +73,8 @@ export async function getSummaries(wh: Warehouse, tenantId: string, ranges: { fr
   const windows = `(VALUES ${ranges.map((_, i) => `(${i}, $f${i}::TIMESTAMP, $t${i}::TIMESTAMP)`).join(', ')}) w(i, f, t)`;
   const inWindows = `r.tenant_id = $tenant AND r.bucket >= $lo::TIMESTAMP AND r.bucket < $hi::TIMESTAMP AND r.bucket >= w.f AND r.bucket < w.t`;
   // Lists travel as JSON text: one column type for every branch.
-  const perWindow = (name: keyof WindowRow, value: string, from: string, extra = '') =>
-    `SELECT '${name}' AS k, i, ${value}::VARCHAR AS v FROM (${from}) x GROUP BY i ${extra}`;
+  const perWindow = (name: keyof WindowRow, value: string, from: string) =>
+    `SELECT '${name}' AS k, i, ${value}::VARCHAR AS v FROM (${from}) x GROUP BY i`;
   const shared = [
     perWindow('pay', `to_json(list({'currency': currency, 'ok': ok, 'failed': failed, 'gross': gross, 'refunds': refunds}))`,
       `SELECT w.i, r.currency, sum(r.succeeded + r.refunded)::VARCHAR AS ok, sum(r.failed)::VARCHAR AS failed,
@@ -86,14 +86,11 @@ export async function getSummaries(wh: Warehouse, tenantId: string, ranges: { fr
     perWindow('views', 'sum(n)', `SELECT w.i, r.views AS n FROM kpi_page_views_15m r JOIN ${windows} ON ${inWindows}`),
     perWindow('fresh', 'sum(n)', `SELECT w.i, r.customers AS n FROM kpi_new_customers_15m r JOIN ${windows} ON ${inWindows}`),
   ];
-  const branches = ranges.flatMap((r, i) => {
+  const paying = ranges.map((r, i) => {
     Object.assign(params, { [`f${i}`]: sqlTs(r.from), [`t${i}`]: sqlTs(r.to) }, payingParams(r.from, r.to, i));
-    const f = `$f${i}::TIMESTAMP`;
-    const t = `$t${i}::TIMESTAMP`;
-    const metric = (name: keyof WindowRow, value: string) => `SELECT '${name}' AS k, ${i} AS i, (${value})::VARCHAR AS v`;
-    return [metric('paying', payingCustomersSql(f, t, i))];
+    return `SELECT 'paying' AS k, ${i} AS i, (${payingCustomersSql(`$f${i}::TIMESTAMP`, `$t${i}::TIMESTAMP`, i)})::VARCHAR AS v`;
   });
-  branches.unshift(...shared, subscriptionTotals(ranges.length));
+  const branches = [...shared, subscriptionTotals(ranges.length), ...paying];
   const rows = await wh.query<{ k: string; i: number; v: string | null }>(branches.join('\nUNION ALL\n'), params);
   const value = (k: string, i: number): unknown => {
     const row = rows.find((r) => r.k === k && r.i === i && r.v !== null);
@@ -145,7 +142,6 @@ function toMetrics(w: WindowRow): SummaryMetrics {
   };
 }
 
-
 const LISTS = new Set<string>(['pay', 'ord', 'sub']);
 
 /**
@@ -156,18 +152,15 @@ const LISTS = new Set<string>(['pay', 'ord', 'sub']);
  * which lie in ts order so the scan skips the rest.
  */
 function subscriptionTotals(windows: number): string {
-  const edges = Array.from({ length: windows }, (_, i) => [`(${2 * i}, $f${i}::TIMESTAMP)`, `(${2 * i + 1}, $t${i}::TIMESTAMP)`]).flat();
-  const tails = Array.from({ length: windows * 2 }, (_, j) => {
-    const x = j % 2 === 0 ? `$f${j / 2}::TIMESTAMP` : `$t${(j - 1) / 2}::TIMESTAMP`;
-    return `SELECT ${j} AS j, currency, sum(mrr_delta) FILTER (WHERE ts <= ${x}) AS mrr, sum(active_delta) FILTER (WHERE ts <= ${x}) AS active,
-        sum(cancels) FILTER (WHERE ts < ${x}) AS cancels
-      FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts >= CAST(${x} AS DATE) AND ts <= ${x} GROUP BY currency`;
-  });
+  const edges = Array.from({ length: windows }, (_, i) => [`$f${i}::TIMESTAMP`, `$t${i}::TIMESTAMP`]).flat();
+  const tails = edges.map((x, j) => `SELECT ${j} AS j, currency, sum(mrr_delta) FILTER (WHERE ts <= ${x}) AS mrr,
+        sum(active_delta) FILTER (WHERE ts <= ${x}) AS active, sum(cancels) FILTER (WHERE ts < ${x}) AS cancels
+      FROM kpi_subscription_events WHERE tenant_id = $tenant AND ts >= CAST(${x} AS DATE) AND ts <= ${x} GROUP BY currency`);
   return `SELECT 'sub' AS k, j AS i, to_json(list({'currency': currency, 'mrr': mrr::VARCHAR, 'active': active::VARCHAR, 'cancels': cancels::VARCHAR}))::VARCHAR AS v
     FROM (
       SELECT j, currency, sum(mrr) AS mrr, sum(active) AS active, sum(cancels) AS cancels FROM (
         SELECT e.j, d.currency, arg_max(d.mrr_cum, d.d) AS mrr, arg_max(d.active_cum, d.d) AS active, arg_max(d.cancels_cum, d.d) AS cancels
-        FROM (VALUES ${edges.join(', ')}) e(j, x) JOIN kpi_subscription_days d ON d.tenant_id = $tenant AND d.d < CAST(e.x AS DATE)
+        FROM (VALUES ${edges.map((x, j) => `(${j}, ${x})`).join(', ')}) e(j, x) JOIN kpi_subscription_days d ON d.tenant_id = $tenant AND d.d < CAST(e.x AS DATE)
         GROUP BY ALL
         UNION ALL
         ${tails.join('\n        UNION ALL\n        ')})

@@ -95,11 +95,12 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
     `SELECT count(*) AS n, min(d)::VARCHAR AS lo, (max(d) + 1)::VARCHAR AS hi FROM _kpi_pay_days`);
   // A tenant's first paying day lo moved (a payment before it, or its first payments gone): the
   // cumulative counts of every day start there, so they are all rebuilt.
-  const [moved] = await all<{ n: string }>(conn, `
+  const [lo] = await all<{ n: string }>(conn, `
     SELECT count(*) AS n FROM (SELECT tenant_id, min(bucket)::DATE AS lo FROM kpi_paying_15m GROUP BY ALL) a
     FULL JOIN kpi_paying_lo lo ON lo.tenant_id = a.tenant_id
     WHERE a.lo IS DISTINCT FROM lo.lo`);
-  if (Number(moved?.n ?? 0) > 0) {
+  const loMoved = Number(lo?.n ?? 0) > 0;
+  if (loMoved) {
     await conn.run(`DELETE FROM kpi_paying_lo`);
     await conn.run(`INSERT INTO kpi_paying_lo SELECT tenant_id, min(bucket)::DATE FROM kpi_paying_15m GROUP BY ALL`);
     await conn.run(`DELETE FROM kpi_paying_days`);
@@ -108,7 +109,7 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
   if (Number(days?.n ?? 0) > 0) {
     // Literal bounds (not a subquery) so scans of kpi_paying_15m, sorted by bucket, skip row groups.
     const inRange = `bucket >= TIMESTAMP '${days!.lo}' AND bucket < TIMESTAMP '${days!.hi}'`;
-    if (Number(moved?.n ?? 0) === 0) {
+    if (!loMoved) {
       const inDays = `EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.d)`;
       await conn.run(`DELETE FROM kpi_paying_days k WHERE ${inDays}`);
       await conn.run(`INSERT INTO kpi_paying_days ${daysSelect(inDays, inRange)} ORDER BY tenant_id, p, d`);

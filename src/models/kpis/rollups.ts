@@ -136,7 +136,7 @@ export interface RefreshResult {
  */
 export async function refreshRollups(wh: Warehouse, opts: RefreshOptions = {}): Promise<RefreshResult> {
   const computedAt = (opts.now?.() ?? new Date()).toISOString();
-  const out = await wh.transaction(async (conn) => {
+  return wh.transaction(async (conn) => {
     const state = await all<{ n: string }>(conn, 'SELECT count(*) AS n FROM kpi_rollup_state');
     const everything = opts.full === true || Number(state[0]?.n ?? 0) === 0;
     const plan = await planRefresh(conn, everything);
@@ -172,8 +172,6 @@ export async function refreshRollups(wh: Warehouse, opts: RefreshOptions = {}): 
       await conn.run('DROP TABLE IF EXISTS _kpi_days');
     }
   });
-  // After COMMIT: responses cached from the previous rollups must not be served again.
-  return out;
 }
 
 type Step = 'none' | 'fold' | 'rebuild';

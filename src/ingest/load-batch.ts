@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import {
-  buildBatchSql, type CatalogColumn, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql, FEW_KEYS, markChangedSql, OLD, swapStageName, tableColumns, TEMP_STAGE,
+  buildBatchSql, type CatalogColumn, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql, markChangedSql, OLD, swapStageName, tableColumns, TEMP_STAGE,
 } from './merge-sql.ts';
 
 export interface BatchResult {
@@ -85,7 +85,7 @@ export async function loadBatch(
         for (const statement of sql.swap(swapColumns)) await conn.run(statement);
         rowsOut = valid;
       } else if (valid > 0) {
-        await conn.run(sql.findOld(valid <= FEW_KEYS));
+        await conn.run(sql.findOld);
         const changed = valid - Number((await conn.run(sql.dropUnchanged.staged)).rowsChanged);
         // A lookback re-read of rows the warehouse already has, as they are: nothing to write.
         if (changed > 0) {

@@ -1,5 +1,5 @@
 import type { ColumnKind, ColumnSpec, EntitySpec } from './entities.ts';
-import { rowHashSql } from './row-hash.ts';
+import { keyHashSql, rowHashSql } from './row-hash.ts';
 
 /**
  * Pure SQL builders for loading one batch (a CSV of source rows, all text) into a canonical table.
@@ -80,8 +80,12 @@ export interface BatchSql {
   /** Reads the CSV into the staging table: typed columns, `_cursor_ts`, `_reason`, `_payload` (raw row, rejects only). */
   stage: string;
   reject: (source: string, jobRunId: number | null) => string;
-  /** Finds the current versions of the batch's keys (one scan of the table): rowid, key, hash and delta columns, in `_old`. */
-  findOld: (fewKeys: boolean) => string;
+  /**
+   * Finds the current versions of the batch's keys (one scan of the table's `_key`): rowid, key, hash
+   * and delta columns, in `_old`. A fingerprint collision may add a row of another key, which
+   * dropUnchanged.old removes before anything is written.
+   */
+  findOld: string;
   /**
    * Drops from the staging table the rows identical (same hash) to the current version, then from
    * `_old` the versions nothing replaces any more: a lookback re-read writes nothing. Needs one
@@ -131,12 +135,6 @@ const STAGE_EXTRA = ['_cursor_ts', '_reason', '_payload'] as const;
 export const CSV_BUFFER_BYTES = 1 << 20;
 
 /**
- * Up to this many keys, findOld scans only the key columns and fetches the rest by rowid: measured on
- * 1M payments, 35 ms instead of 60-80 for 21 keys, but 100 instead of 71 for 20,000.
- */
-export const FEW_KEYS = 2_000;
-
-/**
  * A batch (or a delete) of more than this share of its table, and more than DELTA_MIN_ROWS rows, is
  * not copied into the deltas: the entity is marked in `delta_overflow` and the refresh rebuilds its
  * rollups from the facts, which then costs about what folding that many deltas would.
@@ -167,7 +165,7 @@ export function markChangedSql(spec: EntitySpec): string {
 
 /** Canonical columns of an entity's table, in order. */
 export function tableColumns(spec: EntitySpec): string[] {
-  return ['tenant_id', ...spec.columns.map((c) => c.name), '_hash'];
+  return ['tenant_id', ...spec.columns.map((c) => c.name), '_hash', '_key'];
 }
 
 /**
@@ -176,23 +174,27 @@ export function tableColumns(spec: EntitySpec): string[] {
  */
 export function buildBatchSql(spec: EntitySpec, header: string[], csvPath: string, currencies: readonly string[], staged: string = TEMP_STAGE): BatchSql {
   const present = new Set(header);
+  const keyCols = ['tenant_id', ...spec.key];
   for (const needed of ['tenant_id', '_cursor_ts']) {
     if (!present.has(needed)) throw new Error(`profile SQL for ${spec.entity} must return a ${needed} column`);
   }
-  const keyCols = ['tenant_id', ...spec.key];
   const tenantCheck = `CASE WHEN ${blank('s.tenant_id')} THEN 'missing key tenant_id' END`;
   const checks = [tenantCheck, ...spec.columns.map((c) => checkExpr(c, present.has(c.name), spec.key.includes(c.name), currencies))].filter(
     (x): x is string => x !== null,
   );
   const columnsStruct = `{${header.map((h) => `${lit(h)}: 'VARCHAR'`).join(', ')}}`;
-  const select = `SELECT s.tenant_id AS tenant_id,
+  // The payload is built a level up: a reference to the alias _reason in the same SELECT copies the
+  // whole check expression, which doubled its planning (20 ms of every batch) and its per-row cost.
+  const select = `SELECT x.* EXCLUDE (_raw), ${keyHashSql(keyCols, 'x')} AS _key,
+  CASE WHEN x._reason IS NOT NULL THEN to_json(x._raw) END AS _payload FROM (
+SELECT s.tenant_id AS tenant_id,
   ${spec.columns.map((c) => `${typedExpr(c, present.has(c.name))} AS ${ident(c.name)}`).join(',\n  ')},
   TRY_CAST(s._cursor_ts AS TIMESTAMP) AS _cursor_ts,
   ${rowHashSql(header, 's', 'duckdb')} AS _hash,
   nullif(concat_ws('; ', ${checks.join(', ')}), '') AS _reason,
-  CASE WHEN _reason IS NOT NULL THEN to_json(s) END AS _payload
+  s AS _raw
 FROM read_csv(${lit(csvPath)}, header = true, auto_detect = false, columns = ${columnsStruct},
-  delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, buffer_size = ${CSV_BUFFER_BYTES}) s`;
+  delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, buffer_size = ${CSV_BUFFER_BYTES}) s) x`;
   const keyList = keyCols.map(ident).join(', ');
   const cols = tableColumns(spec).map(ident).join(', ');
   const stage = staged === TEMP_STAGE
@@ -201,24 +203,19 @@ FROM read_csv(${lit(csvPath)}, header = true, auto_detect = false, columns = ${c
     : `CREATE TABLE ${ident(staged)} AS SELECT ${cols}, ${STAGE_EXTRA.map(ident).join(', ')} FROM (\n${select}\n)`;
   const from = ident(staged);
   const join = keyCols.map((k) => `t.${ident(k)} = g.${ident(k)}`).join(' AND ');
-  const batchRows = `${ident(spec.table)} t SEMI JOIN ${from} g ON ${join} AND g._reason IS NULL`;
+  const oldCols = [...keyCols, '_hash', ...(spec.delta?.columns ?? [])].filter((c, i, all) => all.indexOf(c) === i).map((c) => `t.${ident(c)}`).join(', ');
   const newest = `row_number() OVER (PARTITION BY ${keyList} ORDER BY _cursor_ts DESC NULLS LAST)`;
   return {
     stage,
     // The lookback re-reads a rejected row on every run: record each distinct version once.
     reject: (source, jobRunId) => `INSERT INTO rejected_rows (source, entity, tenant_id, key, reason, payload, row_hash, job_run_id, rejected_at)
-SELECT ${lit(source)}, ${lit(spec.entity)}, tenant_id, concat_ws('|', ${keyCols.map((k) => `${ident(k)}::VARCHAR`).join(', ')}), _reason, _payload, _hash, ${jobRunId ?? 'NULL'}, now()::TIMESTAMP
+SELECT ${lit(source)}, ${lit(spec.entity)}, tenant_id, concat_ws('|', ${keyCols.map((k) => `${ident(k)}::VARCHAR`).join(', ')}), _reason, _payload, _hash::VARCHAR, ${jobRunId ?? 'NULL'}, now()::TIMESTAMP
 FROM ${from} x WHERE _reason IS NOT NULL AND NOT EXISTS (
-  SELECT 1 FROM rejected_rows r WHERE r.source = ${lit(source)} AND r.entity = ${lit(spec.entity)} AND r.row_hash = x._hash)`,
-    // The table is scanned once, here; the delete then goes by rowid. For a few keys, the scan reads
-    // only the key columns and the rest is fetched by rowid (the join prunes row groups by rowid range).
-    findOld: (fewKeys) => {
-      const oldCols = [...keyCols, '_hash', ...(spec.delta?.columns ?? [])].filter((c, i, all) => all.indexOf(c) === i).map((c) => `t.${ident(c)}`).join(', ');
-      return fewKeys
-        ? `CREATE OR REPLACE TEMP TABLE ${OLD} AS SELECT t.rowid AS _rid, ${oldCols} FROM ${ident(spec.table)} t
-SEMI JOIN (SELECT t.rowid AS _rid FROM ${batchRows}) k ON t.rowid = k._rid`
-        : `CREATE OR REPLACE TEMP TABLE ${OLD} AS SELECT t.rowid AS _rid, ${oldCols} FROM ${batchRows}`;
-    },
+  SELECT 1 FROM rejected_rows r WHERE r.source = ${lit(source)} AND r.entity = ${lit(spec.entity)} AND r.row_hash = x._hash::VARCHAR)`,
+    // The table is scanned once, here, for its key fingerprints only; the candidates' other columns are
+    // fetched by rowid (the join prunes row groups by rowid range), and the delete goes by rowid too.
+    findOld: `CREATE OR REPLACE TEMP TABLE ${OLD} AS SELECT t.rowid AS _rid, ${oldCols} FROM ${ident(spec.table)} t
+SEMI JOIN (SELECT t.rowid AS _rid FROM ${ident(spec.table)} t SEMI JOIN ${from} g ON t._key = g._key AND g._reason IS NULL) k ON t.rowid = k._rid`,
     dropUnchanged: {
       staged: `DELETE FROM ${from} g WHERE g._reason IS NULL AND EXISTS (SELECT 1 FROM ${OLD} t WHERE ${join} AND t._hash = g._hash)`,
       old: `DELETE FROM ${OLD} t WHERE NOT EXISTS (SELECT 1 FROM ${from} g WHERE ${join} AND g._reason IS NULL)`,

@@ -3,7 +3,7 @@ import type { EntitySpec } from './entities.ts';
 import { rm } from 'node:fs/promises';
 import { deleteGone, type BatchResult } from './load-batch.ts';
 import { copyToFile, pullQuery, queryColumns } from './pull.ts';
-import { rowHashSql } from './row-hash.ts';
+import { fingerprintFromHexSql, rowHashSql } from './row-hash.ts';
 import { profileOf, pullAndLoad, scratchFile, sourceName, type IngestContext } from './run.ts';
 
 export interface ReconcileResult {
@@ -46,7 +46,8 @@ async function reconcileEntity(ctx: IngestContext, spec: EntitySpec, sql: string
     const own = spec.ownRows ? ` AND t.${spec.ownRows}` : '';
     const columns = `{${[...keyCols, '_hash'].map((c) => `'${c}': 'VARCHAR'`).join(', ')}}`;
     const { deleted, changedKeys, sourceRows } = await ctx.warehouse.transaction(async (conn) => {
-      await conn.run(`CREATE OR REPLACE TEMP TABLE src_keys AS SELECT * FROM read_csv(${q(file)}, header = true, auto_detect = false, columns = ${columns})`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE src_keys AS SELECT * REPLACE (${fingerprintFromHexSql('_hash')} AS _hash)
+        FROM read_csv(${q(file)}, header = true, auto_detect = false, columns = ${columns})`);
       // Tenants this source speaks for: those it returned rows for, plus the configured one.
       await conn.run(`CREATE OR REPLACE TEMP TABLE gone AS SELECT t.* FROM ${spec.table} t
         WHERE (t.tenant_id IN (SELECT DISTINCT tenant_id FROM src_keys) OR t.tenant_id = ${q(ctx.config.TENANT_ID)})${own}

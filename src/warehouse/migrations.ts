@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { fingerprintFromHexSql, keyHashSql } from '../ingest/row-hash.ts';
 
 /** Fills kpi_subscription_days from kpi_subscription_events (also run by every rebuild of the events). */
 export const SUBSCRIPTION_DAYS_SQL = `INSERT INTO kpi_subscription_days
@@ -7,6 +8,13 @@ export const SUBSCRIPTION_DAYS_SQL = `INSERT INTO kpi_subscription_days
     FROM kpi_subscription_events GROUP BY ALL)
   WINDOW w AS (PARTITION BY tenant_id, currency ORDER BY d ROWS UNBOUNDED PRECEDING)
   ORDER BY tenant_id, d`;
+
+/** The canonical tables and their keys (after tenant_id) as of migration 6, frozen with it. */
+const KEYS_V6: Record<string, string[]> = {
+  customers: ['customer_id'], products: ['product_id'], orders: ['order_id'], order_items: ['order_id', 'line_no'],
+  payments: ['payment_id'], subscriptions: ['subscription_id'], page_views: ['page_view_id'], product_events: ['event_id'],
+  experiments: ['experiment_id'], experiment_units: ['experiment_id', 'unit_id'], conversations: ['conversation_id'],
+};
 
 /**
  * Versioned, append-only migrations. Canonical tables have no PRIMARY KEY constraint on purpose:
@@ -171,6 +179,28 @@ CREATE TEMP TABLE _events AS SELECT * FROM kpi_subscription_events;
 DELETE FROM kpi_subscription_events;
 INSERT INTO kpi_subscription_events SELECT * FROM _events ORDER BY tenant_id, ts;
 DROP TABLE _events;`,
+  },
+  {
+    version: 6,
+    name: 'row, key and customer fingerprints',
+    // See rowHashSql and keyHashSql: a batch's current versions are found through `_key` and compared
+    // by `_hash`, 8 bytes a row each. A table created by a later migration declares
+    // `_hash UBIGINT, _key UBIGINT NOT NULL` itself.
+    sql: Object.entries(KEYS_V6).map(([table, key]) => `
+ALTER TABLE ${table} ALTER COLUMN _hash SET DATA TYPE UBIGINT USING ${fingerprintFromHexSql('_hash')};
+ALTER TABLE ${table} ADD COLUMN _key UBIGINT;
+UPDATE ${table} SET _key = ${keyHashSql(['tenant_id', ...key], table)};
+ALTER TABLE ${table} ALTER COLUMN _key SET NOT NULL;`).join('') + `
+UPDATE rejected_rows SET row_hash = (${fingerprintFromHexSql('row_hash')})::VARCHAR WHERE length(row_hash) = 32;
+-- The per-customer rollups are as long as the payments: their refresh matches customers by
+-- md5_number(customer_id) (16 bytes, no collision in practice) instead of by the id's string, and
+-- kpi_paying_15m, which no reader asks for the id, keeps only the fingerprint.
+ALTER TABLE kpi_customer_15m ADD COLUMN cfp UHUGEINT;
+UPDATE kpi_customer_15m SET cfp = md5_number(customer_id);
+ALTER TABLE kpi_paying_15m ADD COLUMN cfp UHUGEINT;
+UPDATE kpi_paying_15m SET cfp = md5_number(customer_id);
+ALTER TABLE kpi_paying_15m ALTER COLUMN cfp SET NOT NULL;
+ALTER TABLE kpi_paying_15m DROP COLUMN customer_id;`,
   },
 ];
 

@@ -11,12 +11,12 @@ import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 let seq = 0;
 
 /**
- * Loads the rows of `select` (the entity's canonical columns in table order, `_hash` excluded, plus
+ * Loads the rows of `select` (the entity's canonical columns in table order, `_hash` and `_key` excluded, plus
  * `_cursor_ts`) as one CSV batch, exactly as a pull from the source would arrive.
  */
 export async function loadThroughIngest(wh: Warehouse, dir: string, entity: string, select: string): Promise<BatchResult> {
   const spec = ENTITIES[entity]!;
-  const header = [...tableColumns(spec).filter((c) => c !== '_hash'), '_cursor_ts'];
+  const header = [...tableColumns(spec).filter((c) => c !== '_hash' && c !== '_key'), '_cursor_ts'];
   const path = join(dir, `${entity}-${process.pid}-${seq++}.csv`);
   await wh.withWriter((c) => c.run(`COPY (SELECT ${header.map((h) => `"${h}"`).join(', ')} FROM (${select})) TO '${path}' (HEADER, DELIMITER ',')`));
   return loadBatch(wh, { source: 'test', spec, input: { header, path }, jobRunId: null });

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ENTITIES } from '../../src/ingest/entities.ts';
 import { loadBatch } from '../../src/ingest/load-batch.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
+import { MIGRATIONS } from '../../src/warehouse/migrations.ts';
+import { withKey } from '../helpers/kpi-facts.ts';
 import { useScratchWarehouse } from '../helpers/warehouse.ts';
 
 const header = ['tenant_id', 'order_id', 'customer_id', 'status', 'raw_status', 'total', 'currency', 'created_at', '_cursor_ts'];
@@ -20,8 +22,8 @@ describe.each([
   it('keeps the newest version of a key seen twice, checks each row on its own, and keeps the table\'s shape', async () => {
     const ddl = await tableDdl(scratch.wh);
     if (otherTenantRows) {
-      await scratch.wh.withWriter((c) => c.run(`INSERT INTO orders (tenant_id, order_id, status, total, currency, created_at)
-        VALUES ('t9', 'o1', 'paid', 1, 'USD', TIMESTAMP '2025-01-01')`));
+      await scratch.wh.withWriter((c) => c.run(withKey(`INSERT INTO orders (tenant_id, order_id, status, total, currency, created_at)
+        VALUES ('t9', 'o1', 'paid', 1, 'USD', TIMESTAMP '2025-01-01')`)));
     }
     const path = `${scratch.dir}/orders.csv`;
     writeFileSync(path, [
@@ -83,5 +85,60 @@ describe.each([
     const deltas = await scratch.wh.query<{ sign: number; status: string; n: string }>(
       `SELECT sign, status, count(*) AS n FROM delta_orders GROUP BY ALL ORDER BY sign, status`);
     expect(deltas).toEqual([{ sign: -1, status: 'paid', n: '1' }, { sign: 1, status: 'paid', n: '1' }, { sign: 1, status: 'refunded', n: '1' }]);
+  });
+
+  it('finds a batch\'s current versions by key fingerprint and compares whole keys, so a colliding row is left alone', async () => {
+    const load = (name: string, rows: string[]) => {
+      const path = `${scratch.dir}/${name}.csv`;
+      writeFileSync(path, [header.join(','), ...rows].join('\n') + '\n');
+      return loadBatch(scratch.wh, { source: 'test', spec: ENTITIES.orders!, input: { header, path }, jobRunId: null });
+    };
+    await load('base', ['t5,o1,c1,paid,completed,3.00,USD,2026-02-01 10:00:00,2026-02-01 10:00:00']);
+    // A row of another key carrying o1's fingerprint: what an md5 collision would look like.
+    await scratch.wh.withWriter((c) => c.run(`INSERT INTO orders (tenant_id, order_id, status, total, currency, created_at, _key)
+      SELECT 't5', 'o99', 'paid', 9, 'USD', TIMESTAMP '2026-02-01', _key FROM orders WHERE tenant_id = 't5' AND order_id = 'o1'`));
+    const r = await load('again', ['t5,o1,c1,refunded,refunded,3.00,USD,2026-02-01 10:00:00,2026-02-02 10:00:00']);
+    expect(r).toMatchObject({ path: 'merge', rowsOut: 1 });
+    const rows = await scratch.wh.query<{ k: string; status: string }>(`SELECT order_id AS k, status FROM orders WHERE tenant_id = 't5' ORDER BY 1`);
+    expect(rows).toEqual([{ k: 'o1', status: 'refunded' }, { k: 'o99', status: 'paid' }]);
+  });
+});
+
+describe('migration 6 (fingerprints)', () => {
+  const scratch = useScratchWarehouse();
+
+  it('fills the fingerprint of existing rows exactly as the loader computes it, so a later batch replaces them', async () => {
+    const v5 = MIGRATIONS.filter((m) => m.version <= 5);
+    const v6 = MIGRATIONS.find((m) => m.version === 6)!;
+    const rows = await scratch.wh.transaction(async (c) => {
+      // A warehouse as migration 5 left it, with rows in it: rebuild the tables without _key.
+      const tables = [...Object.values(ENTITIES).map((e) => e.table), 'kpi_customer_15m', 'kpi_paying_15m'];
+      for (const t of tables) await c.run(`DROP TABLE "${t}"`);
+      for (const m of v5) {
+        const creates = m.sql.split(';').filter((st) => tables.some((t) => st.includes(`CREATE TABLE ${t} (`)));
+        for (const st of creates) await c.run(st);
+      }
+      await c.run(`INSERT INTO orders (tenant_id, order_id, status, total, currency, created_at, _hash) VALUES ('t1', 'o1', 'paid', 4, 'USD', TIMESTAMP '2026-03-01', md5('row'))`);
+      await c.run(`INSERT INTO rejected_rows (source, entity, reason, row_hash, rejected_at) VALUES ('test', 'orders', 'x', md5('bad row'), TIMESTAMP '2026-03-01')`);
+      await c.run(`INSERT INTO order_items (tenant_id, order_id, line_no, quantity, unit_price) VALUES ('t1', 'o1', 7, 1, 4)`);
+      await c.run(`INSERT INTO kpi_paying_15m VALUES ('t1', TIMESTAMP '2026-03-01', 'c1', NULL, NULL)`);
+      await c.run(v6.sql);
+      return (await c.runAndReadAll(`SELECT count(*) FILTER (WHERE _key IS NULL) AS missing,
+        bool_and(_hash = md5_number_upper('row')) AS same_hash,
+        (SELECT bool_and(row_hash = md5_number_upper('bad row')::VARCHAR) FROM rejected_rows) AS same_reject_hash,
+        (SELECT bool_and(cfp = md5_number('c1')) FROM kpi_paying_15m) AS same_customer FROM orders`)).getRowObjectsJson();
+    });
+    // The md5 hex stored before becomes the number the loader now computes for the same text.
+    expect(rows).toEqual([{ missing: '0', same_hash: true, same_reject_hash: true, same_customer: true }]);
+    const path = `${scratch.dir}/o.csv`;
+    writeFileSync(path, `${header.join(',')}\nt1,o1,c1,refunded,refunded,4.00,USD,2026-03-01 00:00:00,2026-03-02 00:00:00\n`);
+    await loadBatch(scratch.wh, { source: 'test', spec: ENTITIES.orders!, input: { header, path }, jobRunId: null });
+    const after = await scratch.wh.query<{ status: string }>(`SELECT status FROM orders`);
+    expect(after).toEqual([{ status: 'refunded' }]);
+    // An integer key column hashes as its typed text, as the loader's typed value does.
+    const itemHeader = ['tenant_id', 'order_id', 'line_no', 'quantity', 'unit_price', '_cursor_ts'];
+    writeFileSync(path, `${itemHeader.join(',')}\nt1,o1,07,2,4.00,2026-03-02 00:00:00\n`);
+    await loadBatch(scratch.wh, { source: 'test', spec: ENTITIES.order_items!, input: { header: itemHeader, path }, jobRunId: null });
+    expect(await scratch.wh.query(`SELECT line_no, quantity FROM order_items`)).toEqual([{ line_no: 7, quantity: 2 }]);
   });
 });

@@ -19,10 +19,10 @@ import { all } from '../../warehouse/warehouse.ts';
 export async function rebuildPayingAll(conn: DuckDBConnection): Promise<void> {
   for (const t of ['kpi_paying_15m', 'kpi_paying_days', 'kpi_paying_lo', 'kpi_new_customers_15m']) await conn.run(`DELETE FROM ${t}`);
   // Sorted by bucket so a range query prunes row groups by their min/max.
-  await conn.run(`INSERT INTO kpi_paying_15m
-    SELECT tenant_id, bucket, customer_id, lag(bucket) OVER w, lead(bucket) OVER w
-    FROM (SELECT DISTINCT tenant_id, bucket, customer_id FROM kpi_customer_15m WHERE customer_id IS NOT NULL)
-    WINDOW w AS (PARTITION BY tenant_id, customer_id ORDER BY bucket)
+  await conn.run(`INSERT INTO kpi_paying_15m (${PAY.join(', ')})
+    SELECT tenant_id, bucket, lag(bucket) OVER w, lead(bucket) OVER w, cfp
+    FROM (SELECT DISTINCT tenant_id, bucket, cfp FROM kpi_customer_15m WHERE cfp IS NOT NULL)
+    WINDOW w AS (PARTITION BY tenant_id, cfp ORDER BY bucket)
     ORDER BY tenant_id, bucket`);
   await conn.run(`INSERT INTO kpi_paying_lo SELECT tenant_id, min(bucket)::DATE FROM kpi_paying_15m GROUP BY ALL`);
   await conn.run(`INSERT INTO kpi_paying_days ${daysSelect('TRUE')} ORDER BY tenant_id, p, d`);
@@ -52,13 +52,14 @@ function daysSelect(dayFilter: string, bucketFilter = 'TRUE'): string {
     LEFT JOIN m nul ON nul.tenant_id = g.tenant_id AND nul.d = g.d AND nul.q IS NULL`;
 }
 
-const PAY = ['tenant_id', 'bucket', 'customer_id', 'prev', 'next'];
-const samePair = (a: string, b: string) => `${a}.tenant_id = ${b}.tenant_id AND ${a}.customer_id = ${b}.customer_id AND ${a}.bucket = ${b}.bucket`;
+/** kpi_paying_15m's columns; a customer is known by cfp, md5_number(customer_id) (see migration 6). */
+const PAY = ['tenant_id', 'bucket', 'prev', 'next', 'cfp'];
+const samePair = (a: string, b: string) => `${a}.tenant_id = ${b}.tenant_id AND ${a}.cfp = ${b}.cfp AND ${a}.bucket = ${b}.bucket`;
 const sameRow = (a: string, b: string) => `${samePair(a, b)} AND ${a}.prev IS NOT DISTINCT FROM ${b}.prev AND ${a}.next IS NOT DISTINCT FROM ${b}.next`;
 
 /**
  * After some (customer, bucket) pairs of kpi_customer_15m may have appeared or gone (`_kpi_touched`:
- * tenant_id, customer_id, bucket — the pairs whose count of paid payments moved): recomputes the
+ * tenant_id, cfp, bucket — the pairs whose count of paid payments moved): recomputes the
  * kpi_paying_15m rows of those customers, writes only the rows that differ, and refreshes the day
  * counts and new-customer counts of the days those rows are on.
  *
@@ -71,22 +72,22 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
   const [range] = await all<{ n: string; lo: string | null; hi: string | null }>(conn,
     'SELECT count(*) AS n, min(bucket)::VARCHAR AS lo, max(bucket)::VARCHAR AS hi FROM _kpi_touched');
   if (Number(range?.n ?? 0) === 0) return;
-  const customers = `SEMI JOIN (SELECT DISTINCT tenant_id, customer_id FROM _kpi_touched) t ON t.tenant_id = k.tenant_id AND t.customer_id = k.customer_id`;
+  const customers = `SEMI JOIN (SELECT DISTINCT tenant_id, cfp FROM _kpi_touched) t ON t.tenant_id = k.tenant_id AND t.cfp = k.cfp`;
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_old AS SELECT k.rowid AS _rid, ${PAY.map((c) => `k.${c}`).join(', ')} FROM kpi_paying_15m k ${customers}`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_new AS
-    SELECT tenant_id, bucket, customer_id, lag(bucket) OVER w AS prev, lead(bucket) OVER w AS next FROM (
-      SELECT o.tenant_id, o.bucket, o.customer_id FROM _kpi_pay_old o ANTI JOIN _kpi_touched p ON ${samePair('p', 'o')}
+    SELECT tenant_id, bucket, lag(bucket) OVER w AS prev, lead(bucket) OVER w AS next, cfp FROM (
+      SELECT o.tenant_id, o.bucket, o.cfp FROM _kpi_pay_old o ANTI JOIN _kpi_touched p ON ${samePair('p', 'o')}
       UNION ALL
-      SELECT DISTINCT k.tenant_id, k.bucket, k.customer_id FROM kpi_customer_15m k SEMI JOIN _kpi_touched p ON ${samePair('p', 'k')}
+      SELECT DISTINCT k.tenant_id, k.bucket, k.cfp FROM kpi_customer_15m k SEMI JOIN _kpi_touched p ON ${samePair('p', 'k')}
       WHERE k.bucket BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP)
-    WINDOW w AS (PARTITION BY tenant_id, customer_id ORDER BY bucket)`, { lo: range!.lo, hi: range!.hi });
+    WINDOW w AS (PARTITION BY tenant_id, cfp ORDER BY bucket)`, { lo: range!.lo, hi: range!.hi });
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_gone AS SELECT o.* FROM _kpi_pay_old o ANTI JOIN _kpi_pay_new n ON ${sameRow('n', 'o')}`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_add AS SELECT n.* FROM _kpi_pay_new n ANTI JOIN _kpi_pay_old o ON ${sameRow('o', 'n')}`);
   await conn.run(`DELETE FROM kpi_paying_15m k USING _kpi_pay_gone g WHERE k.rowid = g._rid`);
-  await conn.run(`INSERT INTO kpi_paying_15m SELECT * FROM _kpi_pay_add ORDER BY tenant_id, bucket`);
+  await conn.run(`INSERT INTO kpi_paying_15m (${PAY.join(', ')}) SELECT ${PAY.join(', ')} FROM _kpi_pay_add ORDER BY tenant_id, bucket`);
   // The day counts and new-customer counts depend on (bucket, prev) only: a row whose `next` alone
   // changed (a customer's last payment before a new one) moves neither, so its day is left alone.
-  const bp = 'tenant_id, customer_id, bucket, prev';
+  const bp = 'tenant_id, cfp, bucket, prev';
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_days AS
     SELECT DISTINCT tenant_id, bucket::DATE AS d FROM (
       (SELECT ${bp} FROM _kpi_pay_gone EXCEPT ALL SELECT ${bp} FROM _kpi_pay_add)

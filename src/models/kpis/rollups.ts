@@ -50,6 +50,10 @@ interface FactRollup {
   where?: string;
   /** True of a row with no facts left: its counts are all 0. */
   empty: string;
+  /** Columns computed from a grouped row (after the values in the table), and the columns that
+   * identify a row instead of the dims when folding deltas in. */
+  derived?: [name: string, expr: string][];
+  match?: string[];
 }
 
 const PAID = `f.status IN ('succeeded', 'refunded')`;
@@ -92,20 +96,25 @@ const ROLLUPS: FactRollup[] = [
     values: [['payments', count()], ['gross', total('f.amount')], ['refunds', total('f.refunded_amount')]],
     where: PAID,
     empty: 'payments = 0',
+    // Matched by the customer's fingerprint: a join on the id's string over a table as long as the
+    // payments cost twice as much (10M orders: MERGE 0.6-0.7 s instead of 0.35).
+    derived: [['cfp', 'md5_number(customer_id)']],
+    match: ['cfp', 'currency'],
   },
 ];
 
 /** SELECT of a rollup's rows (tenant_id, bucket, ...dims, ...values) from `from` (alias f). */
 function rollupSelect(r: FactRollup, from: string, w: string | null): string {
   const ts = FACTS[r.entity].ts;
-  return `SELECT f.tenant_id, time_bucket(INTERVAL 15 MINUTE, f.${ts}) AS bucket, ${r.dims.map((d) => `f.${d}`).join(', ')}${r.dims.length ? ', ' : ''}
+  const grouped = `SELECT f.tenant_id, time_bucket(INTERVAL 15 MINUTE, f.${ts}) AS bucket, ${r.dims.map((d) => `f.${d}`).join(', ')}${r.dims.length ? ', ' : ''}
       ${r.values.map(([name, agg]) => `${agg(w)} AS ${name}`).join(', ')}
     FROM ${from} f ${r.where ? `WHERE ${r.where}` : ''} GROUP BY ALL`;
+  return r.derived ? `SELECT *, ${r.derived.map(([name, expr]) => `${expr} AS ${name}`).join(', ')} FROM (${grouped})` : grouped;
 }
 
-const columnsOf = (r: FactRollup) => ['tenant_id', 'bucket', ...r.dims, ...r.values.map(([n]) => n)];
+const columnsOf = (r: FactRollup) => ['tenant_id', 'bucket', ...r.dims, ...r.values.map(([n]) => n), ...(r.derived ?? []).map(([n]) => n)];
 const matchOf = (r: FactRollup, a: string, b: string) =>
-  [`${a}.tenant_id = ${b}.tenant_id`, `${a}.bucket = ${b}.bucket`, ...r.dims.map((d) => `${a}.${d} IS NOT DISTINCT FROM ${b}.${d}`)].join(' AND ');
+  [`${a}.tenant_id = ${b}.tenant_id`, `${a}.bucket = ${b}.bucket`, ...(r.match ?? r.dims).map((d) => `${a}.${d} IS NOT DISTINCT FROM ${b}.${d}`)].join(' AND ');
 
 /**
  * Above this share of an entity's facts, folding its deltas (each rollup row touched is found by a
@@ -209,7 +218,7 @@ async function rebuildEntity(conn: DuckDBConnection, e: Entity): Promise<void> {
  */
 async function foldDeltas(conn: DuckDBConnection, e: Entity): Promise<void> {
   try {
-    if (e === 'payments') await conn.run('CREATE OR REPLACE TEMP TABLE _kpi_touched (tenant_id VARCHAR, customer_id VARCHAR, bucket TIMESTAMP)');
+    if (e === 'payments') await conn.run('CREATE OR REPLACE TEMP TABLE _kpi_touched (tenant_id VARCHAR, cfp UHUGEINT, bucket TIMESTAMP)');
     for (const r of ROLLUPS.filter((x) => x.entity === e)) {
       const cols = columnsOf(r);
       const values = r.values.map(([n]) => n);
@@ -223,7 +232,7 @@ async function foldDeltas(conn: DuckDBConnection, e: Entity): Promise<void> {
         WHEN MATCHED THEN UPDATE SET ${values.map((v) => `${v} = ${sum(v)}`).join(', ')}
         WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `d.${c}`).join(', ')})`);
       if (r.table === 'kpi_customer_15m') {
-        await conn.run(`INSERT INTO _kpi_touched SELECT DISTINCT tenant_id, customer_id, bucket FROM _kpi_d WHERE customer_id IS NOT NULL AND payments <> 0`);
+        await conn.run(`INSERT INTO _kpi_touched SELECT DISTINCT tenant_id, cfp, bucket FROM _kpi_d WHERE customer_id IS NOT NULL AND payments <> 0`);
       }
     }
     if (e === 'payments') await refreshPaying(conn);

@@ -56,7 +56,11 @@ export interface BatchInput {
  */
 export async function loadBatch(
   wh: Warehouse,
-  args: { source: string; spec: EntitySpec; input: BatchInput; jobRunId: number | null; hooks?: BatchHooks },
+  args: {
+    source: string; spec: EntitySpec; input: BatchInput; jobRunId: number | null; hooks?: BatchHooks;
+    /** Record the rows inside this lookback window of the watermark in ingest_recent (incremental pulls skip them unchanged). */
+    lookbackMinutes?: number;
+  },
 ): Promise<BatchResult> {
   const { source, spec, input, jobRunId, hooks } = args;
   const currencies = await currencyCodes(wh);
@@ -78,6 +82,12 @@ export async function loadBatch(
       if (rejected > 0) await conn.run(sql.reject(source, jobRunId));
       const older = Number(stats?.dups ?? 0) > 0 ? Number((await conn.run(sql.dropOlderVersions)).rowsChanged) : 0;
       const valid = rowsIn - rejected - older;
+      if (args.lookbackMinutes !== undefined && rowsIn > 0) {
+        const recent = sql.recordRecent(source, args.lookbackMinutes);
+        // A first load has no entries to prune, and the prune's key list would be the whole table.
+        if ((await all<{ any: boolean }>(conn, recent.any))[0]?.any) await conn.run(recent.prune);
+        await conn.run(recent.insert);
+      }
       let rowsOut = 0;
       if (swapColumns) {
         if (rejected > 0) await conn.run(sql.dropRejected);

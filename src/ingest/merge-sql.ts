@@ -106,6 +106,11 @@ export interface BatchSql {
   dropOlderVersions: string;
   /** Swap path: turns the staging table into the canonical table, constraints and defaults included. */
   swap: (columns: readonly CatalogColumn[]) => string[];
+  /**
+   * Replaces the entity's entries in ingest_recent: the batch's rows (valid or not) whose cursor is
+   * inside the lookback window of the watermark after this batch, plus the earlier entries still in it.
+   */
+  recordRecent: (source: string, lookbackMinutes: number) => { any: string; prune: string; insert: string };
 }
 
 /** A canonical table's column as DuckDB's catalog describes it. */
@@ -161,6 +166,16 @@ export function deltaOverflowSql(spec: EntitySpec): string {
 /** Records that an entity's facts changed since the last rollup refresh (idempotent). */
 export function markChangedSql(spec: EntitySpec): string {
   return `INSERT INTO changed_entities SELECT ${lit(spec.entity)} WHERE NOT EXISTS (SELECT 1 FROM changed_entities WHERE entity = ${lit(spec.entity)})`;
+}
+
+/**
+ * A row's key as ingest_recent keeps it: tenant_id and the key columns as text, joined by '|'. The
+ * same expression in PostgreSQL (`dialect` 'postgres', over the profile's output) names the same row.
+ */
+export function recentKeySql(spec: EntitySpec, alias: string, dialect: 'postgres' | 'duckdb' = 'duckdb'): string {
+  const a = alias ? `${alias}.` : '';
+  const text = dialect === 'postgres' ? 'text' : 'VARCHAR';
+  return `concat_ws('|', ${['tenant_id', ...spec.key].map((k) => `${a}${ident(k)}::${text}`).join(', ')})`;
 }
 
 /** Canonical columns of an entity's table, in order. */
@@ -230,6 +245,16 @@ SEMI JOIN (SELECT t.rowid AS _rid FROM ${ident(spec.table)} t SEMI JOIN ${from} 
     deltaNew: deltaInsertSql(spec, 1, `(SELECT * FROM ${from} WHERE _reason IS NULL) t`),
     dropRejected: `DELETE FROM ${from} WHERE _reason IS NOT NULL`,
     dropOlderVersions: `DELETE FROM ${from} WHERE rowid IN (SELECT rowid FROM ${from} WHERE _reason IS NULL QUALIFY ${newest} > 1)`,
+    recordRecent: (source, lookbackMinutes) => {
+      const floor = `(SELECT greatest(max(_cursor_ts), coalesce((SELECT watermark_ts FROM ingest_state WHERE source = ${lit(source)} AND entity = ${lit(spec.entity)}), max(_cursor_ts))) FROM ${from}) - INTERVAL ${Math.trunc(lookbackMinutes)} MINUTE`;
+      const mine = `source = ${lit(source)} AND entity = ${lit(spec.entity)}`;
+      return {
+        any: `SELECT EXISTS (SELECT 1 FROM ingest_recent WHERE ${mine}) AS any`,
+        // Older versions of the batch's keys go too: a row changed and changed back must not match a stale entry.
+        prune: `DELETE FROM ingest_recent WHERE ${mine} AND (cursor_ts < ${floor} OR key IN (SELECT ${recentKeySql(spec, '')} FROM ${from}))`,
+        insert: `INSERT INTO ingest_recent SELECT ${lit(source)}, ${lit(spec.entity)}, ${recentKeySql(spec, '')}, _hash, _cursor_ts FROM ${from} WHERE _cursor_ts >= ${floor}`,
+      };
+    },
     swap: (columns) => [
       ...STAGE_EXTRA.map((c) => `ALTER TABLE ${from} DROP COLUMN ${ident(c)}`),
       // CREATE TABLE AS keeps types, not constraints: carry over the canonical table's.

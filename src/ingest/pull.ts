@@ -7,15 +7,16 @@ import { to as copyTo } from 'pg-copy-streams';
 
 /**
  * Wraps a profile SELECT so only rows at or after `since` come back; `keyFilter` restricts to listed
- * keys (reconciliation re-pulls).
+ * keys (reconciliation re-pulls); `exclude` is a predicate over `q` leaving rows out (see seenFilter).
  */
-export function pullQuery(sql: string, opts: { since?: string | null; keyFilter?: string } = {}): string {
+export function pullQuery(sql: string, opts: { since?: string | null; keyFilter?: string; exclude?: string } = {}): string {
   const where: string[] = [];
   if (opts.since) {
     if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/.test(opts.since)) throw new Error(`bad cursor timestamp ${opts.since}`);
     where.push(`q._cursor_ts >= '${opts.since}'::timestamp`);
   }
   if (opts.keyFilter) where.push(opts.keyFilter);
+  if (opts.exclude) where.push(opts.exclude);
   return `SELECT q.* FROM (\n${sql}\n) q${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
 }
 

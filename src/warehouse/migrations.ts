@@ -202,6 +202,16 @@ UPDATE kpi_paying_15m SET cfp = md5_number(customer_id);
 ALTER TABLE kpi_paying_15m ALTER COLUMN cfp SET NOT NULL;
 ALTER TABLE kpi_paying_15m DROP COLUMN customer_id;`,
   },
+  {
+    version: 7,
+    name: 'rows seen inside the lookback window',
+    // Key and row fingerprint of every row a batch read whose cursor is inside the lookback window of
+    // its entity's watermark. The next pull asks the source to leave out the rows it would send back
+    // unchanged, so an entity with nothing new costs its scan at the source and no batch here.
+    sql: `
+CREATE TABLE ingest_recent (
+  source VARCHAR NOT NULL, entity VARCHAR NOT NULL, key VARCHAR NOT NULL, row_hash UBIGINT NOT NULL, cursor_ts TIMESTAMP NOT NULL);`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

@@ -91,9 +91,11 @@ describe('ingest from PostgreSQL (seed 004 profile)', () => {
     expect(wh?.s).toBe(rows[0]?.s);
     const cats = await tw.warehouse.query<{ category: string; n: string }>(`SELECT category, count(*) AS n FROM products GROUP BY 1 ORDER BY 1`);
     expect(cats).toEqual([{ category: 'books', n: '2' }, { category: 'toys', n: '2' }]);
-    // A re-run reads only the lookback window and changes nothing.
+    // A re-run asks only for the lookback window, minus the rows seen there unchanged: nothing comes back.
     const again = await ingestAll(tw.ctx);
     expect(again.entities.find((e) => e.entity === 'payments')?.since).not.toBeNull();
+    expect(again.entities.map((e) => [e.entity, e.rowsIn])).toEqual(again.entities.map((e) => [e.entity, 0]));
+    expect(await count(tw, `SELECT count(*) AS n FROM ingest_recent WHERE entity = 'payments'`)).toBeGreaterThan(0);
     expect(await whPaymentsPerDay(tw)).toEqual(await pgPaymentsPerDay(db));
     await expectDeltasMatchFacts(tw);
   });
@@ -132,6 +134,25 @@ describe('ingest from PostgreSQL (seed 004 profile)', () => {
     const moved = await tw.warehouse.query<{ day: string; sign: number }>(
       `SELECT DISTINCT strftime(CAST(created_at AS DATE), '%Y-%m-%d') AS day, sign FROM delta_payments ORDER BY 1, 2`);
     expect(moved).toEqual(expect.arrayContaining([{ day: '2026-01-07', sign: 1 }, { day: '2026-01-07', sign: -1 }, { day: '2026-01-08', sign: 1 }]));
+    await expectDeltasMatchFacts(tw);
+  });
+
+  it('a row changed inside the lookback window, then changed back, is read both times', async () => {
+    const [{ wm } = { wm: '' }] = await tw.warehouse.query<{ wm: string }>(
+      `SELECT watermark_ts::VARCHAR AS wm FROM ingest_state WHERE entity = 'payments'`,
+    );
+    const id = await f.payment({ user_id: userIds[3], amount: '12.00', created_at: wm, completed_at: wm });
+    const amount = async () => (await tw.warehouse.query<{ a: string }>(`SELECT amount::VARCHAR AS a FROM payments WHERE payment_id = $1`, [id]))[0]?.a;
+    await ingestAll(tw.ctx);
+    expect(await amount()).toBe('12.00');
+    await db.pool.query(`UPDATE payments SET amount = 13.00 WHERE id = $1`, [id]);
+    const changed = await ingestAll(tw.ctx);
+    expect(changed.entities.find((e) => e.entity === 'payments')?.rowsIn).toBe(1);
+    expect(await amount()).toBe('13.00');
+    await db.pool.query(`UPDATE payments SET amount = 12.00 WHERE id = $1`, [id]);
+    await ingestAll(tw.ctx);
+    expect(await amount()).toBe('12.00');
+    expect(await whPaymentsPerDay(tw)).toEqual(await pgPaymentsPerDay(db));
     await expectDeltasMatchFacts(tw);
   });
 

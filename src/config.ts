@@ -81,6 +81,24 @@ export const configSchema = z.object({
   API_KEYS: apiKeys,
   INGEST_SCHEDULE: cronExpr.default('*/5 * * * *'),
   RECONCILE_SCHEDULE: cronExpr.default('17 3 * * *'),
+  /** Daily revenue and order forecasts (after the night's reconciliation). */
+  FORECAST_SCHEDULE: cronExpr.default('47 3 * * *'),
+  FORECAST_HORIZON_DAYS: intFrom(90, 7, 366),
+  /** Interval levels (percent) every forecast run stores. */
+  FORECAST_LEVELS: z.string().default('80,95').transform((v, ctx) => {
+    const levels = v.split(',').map((x) => Number(x.trim()));
+    if (levels.some((l) => !Number.isInteger(l) || l < 50 || l > 99)) {
+      ctx.addIssue({ code: 'custom', message: 'must be whole percentages between 50 and 99, comma-separated' });
+      return z.NEVER;
+    }
+    return [...new Set(levels)].sort((a, b) => a - b);
+  }),
+  /** Holidays (YYYY-MM-DD, comma-separated) the regression model gives their own effect. */
+  FORECAST_HOLIDAYS: z.string().default('').transform((v, ctx) => {
+    const days = v.split(',').map((x) => x.trim()).filter(Boolean);
+    for (const d of days) if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(d))) ctx.addIssue({ code: 'custom', message: `not a date: ${d}` });
+    return days;
+  }),
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   LOOKBACK_MINUTES: intFrom(10, 0, 24 * 60),
   /** A result is `stale` when its last successful job is older than this, or the last run failed. */

@@ -67,6 +67,7 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
     ? scheduleJobs(runner, [
         { job: 'ingest', cron: config.INGEST_SCHEDULE },
         { job: 'reconcile', cron: config.RECONCILE_SCHEDULE },
+        { job: 'forecast', cron: config.FORECAST_SCHEDULE },
       ], logger)
     : null;
 

@@ -12,6 +12,7 @@ import { ApiError, problemResponse, renderError } from './errors.ts';
 import { requestIdFrom } from './request-id.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { KpiCache } from '../models/kpis/cache.ts';
+import { registerForecastRoutes } from './routes/forecasts.ts';
 import { registerKpiRoutes } from './routes/kpis.ts';
 
 export interface AppDeps {
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   registerHealthRoutes(app, { warehouse: deps.warehouse, registry: deps.registry, readiness: deps.readiness });
   registerKpiRoutes(app, { config: deps.config, warehouse: deps.warehouse, now, cache: deps.cache ?? new KpiCache() });
+  registerForecastRoutes(app, { config: deps.config, warehouse: deps.warehouse, now });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http', scheme: 'bearer', description: 'API key issued with `pricecast keygen`; stored hashed (SHA-256).',

@@ -1,14 +1,18 @@
 import { ingestAll, type IngestContext } from '../ingest/run.ts';
 import { reconcileAll } from '../ingest/reconcile.ts';
+import type { Config } from '../config.ts';
+import { runForecasts } from '../models/forecast/run-forecasts.ts';
 import { refreshRollups } from '../models/kpis/rollups.ts';
 import type { JobFn } from './runner.ts';
 
 /**
  * The jobs pricecast runs. `ingest` pulls every entity incrementally then refreshes the rollups of the
  * days that moved; `reconcile` (daily) finds deletes and changes the cursors cannot see; `rollups`
- * rebuilds every rollup from the facts.
+ * rebuilds every rollup from the facts; `forecast` (daily) forecasts revenue and orders per series.
  */
-export function defineJobs(ctx: IngestContext): Record<string, JobFn> {
+export function defineJobs(
+  ctx: IngestContext & { config: Pick<Config, 'FORECAST_HORIZON_DAYS' | 'FORECAST_LEVELS' | 'FORECAST_HOLIDAYS'> },
+): Record<string, JobFn> {
   return {
     ingest: async ({ jobRunId }) => {
       const summary = await ingestAll(ctx, { jobRunId });
@@ -35,6 +39,14 @@ export function defineJobs(ctx: IngestContext): Record<string, JobFn> {
     rollups: async () => {
       const rollups = await refreshRollups(ctx.warehouse, { full: true });
       return { detail: rollups };
+    },
+    forecast: async () => {
+      const r = await runForecasts(ctx.warehouse, {
+        horizon: ctx.config.FORECAST_HORIZON_DAYS,
+        levels: ctx.config.FORECAST_LEVELS.map((l) => l / 100),
+        holidays: ctx.config.FORECAST_HOLIDAYS,
+      });
+      return { rowsOut: r.runs, detail: r };
     },
   };
 }

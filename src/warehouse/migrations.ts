@@ -212,6 +212,22 @@ ALTER TABLE kpi_paying_15m DROP COLUMN customer_id;`,
 CREATE TABLE ingest_recent (
   source VARCHAR NOT NULL, entity VARCHAR NOT NULL, key VARCHAR NOT NULL, row_hash UBIGINT NOT NULL, cursor_ts TIMESTAMP NOT NULL);`,
   },
+  {
+    version: 8,
+    name: 'forecast runs',
+    // Every run is kept: forecast vs actual is scored as the days arrive. `errors` holds the chosen
+    // model's backtest error paths (on the scale of the series at the run), from which the API draws
+    // intervals for weekly and monthly totals; `scale` is the in-sample seasonal naive MAE (MASE).
+    sql: `
+CREATE SEQUENCE forecast_runs_seq;
+CREATE TABLE forecast_runs (
+  run_id BIGINT PRIMARY KEY DEFAULT nextval('forecast_runs_seq'), tenant_id VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+  currency VARCHAR, computed_at TIMESTAMP NOT NULL, as_of TIMESTAMP NOT NULL, last_day DATE NOT NULL, horizon INTEGER NOT NULL,
+  model VARCHAR NOT NULL, choice VARCHAR NOT NULL, history_days INTEGER NOT NULL,
+  scores JSON, params JSON, coverage JSON, errors JSON, scale DOUBLE);
+CREATE TABLE forecast_points (
+  run_id BIGINT NOT NULL, day DATE NOT NULL, h INTEGER NOT NULL, point DOUBLE NOT NULL, bounds JSON);`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

@@ -1,0 +1,167 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Config } from '../../config.ts';
+import { FORECAST_GRANULARITIES, getAccuracy, getForecast } from '../../models/forecast/get-forecast.ts';
+import type { Warehouse } from '../../warehouse/warehouse.ts';
+import { requireScope, resolveTenant } from '../auth.ts';
+import type { AppEnv } from '../context.ts';
+import { toCsv, wantsCsv } from '../csv.ts';
+import { problemResponses } from '../errors.ts';
+
+export interface ForecastRouteDeps {
+  config: Config;
+  warehouse: Warehouse;
+  now: () => Date;
+}
+
+/** A forecast is stale when the daily job's last run failed or none succeeded in this long. */
+const FORECAST_STALE_HOURS = 26;
+
+const tenantParam = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -').optional()
+  .openapi({ description: "Tenant to read; defaults to the key's own. Only admin keys may read another tenant." });
+const currencyParam = z.string().regex(/^[A-Za-z]{3}$/, 'must be a three-letter currency code').transform((v) => v.toUpperCase()).optional()
+  .openapi({ description: 'Only this currency (default: every currency the tenant has revenue in).', example: 'USD' });
+const csvFormat = z.enum(['json', 'csv']).optional().openapi({ description: 'Response format; `Accept: text/csv` also selects CSV.' });
+
+const intervalSchema = z.object({ lo: z.number(), hi: z.number() }).nullable();
+const periodSchema = z.object({
+  start: z.string(), end: z.string(), days: z.number().int(), partial: z.boolean(),
+  point: z.number().openapi({ description: 'Expected net revenue of the period (currency units), never negative' }),
+  intervals: z.record(z.string(), intervalSchema).openapi({ description: 'Per level (percent): prediction interval, null where uncalibrated' }),
+});
+const freshness = {
+  computed_at: z.string().nullable(), stale: z.boolean().openapi({ description: 'True when the last forecast job failed or none succeeded in 26 hours.' }),
+};
+const forecastResponse = z.object({
+  tenant: z.string(), metric: z.literal('revenue_net'), horizon: z.number().int(), granularity: z.enum(FORECAST_GRANULARITIES),
+  levels: z.array(z.number().int()), as_of: z.string().nullable(), ...freshness,
+  series: z.array(z.object({
+    run_id: z.number().int(), currency: z.string().nullable(), last_day: z.string(), model: z.string(), choice: z.string(),
+    history_days: z.number().int(),
+    backtest: z.object({ scores: z.unknown(), coverage: z.record(z.string(), z.number().nullable()) }),
+    params: z.record(z.string(), z.number()),
+    periods: z.array(periodSchema),
+  })),
+}).openapi('RevenueForecast');
+const accuracyResponse = z.object({
+  tenant: z.string(), metric: z.literal('revenue_net'), ...freshness,
+  runs: z.array(z.object({
+    run_id: z.number().int(), currency: z.string().nullable(), computed_at: z.string(), model: z.string(), days_compared: z.number().int(),
+    mape: z.number().nullable(), mase: z.number().nullable(), coverage: z.record(z.string(), z.number().nullable()),
+  })),
+}).openapi('ForecastAccuracy');
+
+const errors = problemResponses('bad_request', 'unauthorized', 'forbidden', 'not_found');
+const jsonOrCsv = <T extends z.ZodType>(schema: T, description: string) => ({
+  200: { description, content: { 'application/json': { schema }, 'text/csv': { schema: z.string() } } },
+  ...errors,
+});
+
+async function jobFreshness(wh: Warehouse, now: Date): Promise<{ computed_at: string | null; stale: boolean }> {
+  const [r] = await wh.query<{ last_ok: string | null; last_status: string | null }>(`
+    SELECT (SELECT max(finished_at)::VARCHAR FROM job_runs WHERE job = 'forecast' AND status = 'succeeded') AS last_ok,
+           (SELECT status FROM job_runs WHERE job = 'forecast' ORDER BY started_at DESC LIMIT 1) AS last_status`);
+  const lastOk = r?.last_ok ? `${r.last_ok.replace(' ', 'T')}Z` : null;
+  const stale = !lastOk || r?.last_status === 'failed' || now.getTime() - Date.parse(lastOk) > FORECAST_STALE_HOURS * 3_600_000;
+  return { computed_at: lastOk, stale };
+}
+
+function tenantOf(c: Context<AppEnv>, tenant: string | undefined): string {
+  const tenantId = resolveTenant(requireScope(c.get('principal'), 'read'), tenant);
+  c.set('tenantId', tenantId);
+  return tenantId;
+}
+
+function csv(c: Context<AppEnv>, name: string, columns: readonly string[], rows: Record<string, unknown>[]): Response {
+  return c.body(toCsv(columns, rows), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"`, vary: 'Accept' });
+}
+
+export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastRouteDeps): void {
+  const { warehouse: wh, config } = deps;
+  const stored = config.FORECAST_LEVELS;
+  const levelsParam = z.string().default(stored.join(',')).transform((v, ctx) => {
+    const levels = v.split(',').map((x) => Number(x.trim()));
+    const bad = levels.filter((l) => !stored.includes(l));
+    if (bad.length || levels.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a comma-separated subset of the stored levels ${stored.join(', ')}` });
+      return z.NEVER;
+    }
+    return [...new Set(levels)].sort((a, b) => a - b);
+  }).openapi({ description: `Interval levels in percent, from those the job stores (FORECAST_LEVELS: ${stored.join(', ')}).`, example: '80,95' });
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/v1/forecasts/revenue', tags: ['Forecasts'], security: [{ bearerAuth: [] }],
+      summary: 'Revenue forecast with prediction intervals',
+      description: 'Daily net revenue forecast per currency from the latest forecast run: the model its backtest chose, '
+        + 'points and intervals by day, ISO week or calendar month (UTC). Daily intervals are the empirical quantiles of the '
+        + "model's backtest errors by horizon; weekly and monthly ones are simulated from whole backtest error paths.",
+      request: {
+        query: z.object({
+          horizon: z.coerce.number().int().min(1).max(config.FORECAST_HORIZON_DAYS).default(30)
+            .openapi({ description: `Days ahead (1-${config.FORECAST_HORIZON_DAYS}).` }),
+          granularity: z.enum(FORECAST_GRANULARITIES).default('day'),
+          levels: levelsParam,
+          currency: currencyParam,
+          tenant: tenantParam,
+          format: csvFormat,
+        }),
+      },
+      responses: jsonOrCsv(forecastResponse, 'Revenue forecast'),
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const tenantId = tenantOf(c, q.tenant);
+      const [series, fresh] = await Promise.all([
+        getForecast(wh, { tenantId, metric: 'revenue_net', horizon: q.horizon, granularity: q.granularity, levels: q.levels, currency: q.currency }),
+        jobFreshness(wh, deps.now()),
+      ]);
+      if (wantsCsv(q.format, c.req.header('accept'))) {
+        const columns = ['currency', 'start', 'end', 'days', 'partial', 'point', ...q.levels.flatMap((l) => [`lo${l}`, `hi${l}`]), 'model'];
+        const rows = series.flatMap((s) => s.periods.map((p) => ({
+          currency: s.currency, start: p.start, end: p.end, days: p.days, partial: p.partial, point: p.point, model: s.model,
+          ...Object.fromEntries(q.levels.flatMap((l) => [[`lo${l}`, p.intervals[String(l)]?.lo ?? null], [`hi${l}`, p.intervals[String(l)]?.hi ?? null]])),
+        })));
+        return csv(c, 'forecast-revenue', columns, rows) as never;
+      }
+      return c.json({
+        tenant: tenantId, metric: 'revenue_net' as const, horizon: q.horizon, granularity: q.granularity, levels: q.levels,
+        as_of: series[0]?.as_of ?? null, ...fresh,
+        series: series.map(({ computed_at: _c, as_of: _a, ...s }) => s),
+      }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/v1/forecasts/revenue/accuracy', tags: ['Forecasts'], security: [{ bearerAuth: [] }],
+      summary: 'How past revenue forecasts did',
+      description: 'Past forecast runs, newest first, scored against the daily net revenue that has arrived since: MAPE, '
+        + 'MASE (scaled by the in-sample seasonal naive error of the history the run saw) and interval coverage.',
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(366).default(30),
+          levels: levelsParam,
+          currency: currencyParam,
+          tenant: tenantParam,
+          format: csvFormat,
+        }),
+      },
+      responses: jsonOrCsv(accuracyResponse, 'Forecast accuracy by run'),
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const tenantId = tenantOf(c, q.tenant);
+      const [runs, fresh] = await Promise.all([
+        getAccuracy(wh, { tenantId, metric: 'revenue_net', currency: q.currency, limit: q.limit, levels: q.levels }),
+        jobFreshness(wh, deps.now()),
+      ]);
+      if (wantsCsv(q.format, c.req.header('accept'))) {
+        const columns = ['run_id', 'currency', 'computed_at', 'model', 'days_compared', 'mape', 'mase', ...q.levels.map((l) => `coverage${l}`)];
+        const rows = runs.map((r) => ({ ...r, ...Object.fromEntries(q.levels.map((l) => [`coverage${l}`, r.coverage[String(l)] ?? null])) }));
+        return csv(c, 'forecast-accuracy', columns, rows) as never;
+      }
+      return c.json({ tenant: tenantId, metric: 'revenue_net' as const, ...fresh, runs }, 200);
+    },
+  );
+}

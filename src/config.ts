@@ -99,6 +99,37 @@ export const configSchema = z.object({
     for (const d of days) if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(d))) ctx.addIssue({ code: 'custom', message: `not a date: ${d}` });
     return days;
   }),
+  /** Daily price recommendations (after the forecasts). */
+  PRICING_SCHEDULE: cronExpr.default('55 3 * * *'),
+  PRICING_MIN_MARGIN: z.coerce.number().min(0).max(10).default(0.1),
+  PRICING_MIN_RATIO: z.coerce.number().positive().max(1).default(0.7),
+  PRICING_MAX_RATIO: z.coerce.number().min(1).max(100).default(1.5),
+  PRICING_MAX_CHANGE: z.coerce.number().positive().max(1).default(0.1),
+  /** Cents a recommended price ends in (`99` → x.99), or `none`. */
+  PRICING_ENDING: z.string().default('99').transform((v, ctx) => {
+    if (v === 'none') return null;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 99) {
+      ctx.addIssue({ code: 'custom', message: 'must be cents 0-99 or "none"' });
+      return z.NEVER;
+    }
+    return n;
+  }),
+  /** Per-category overrides, JSON: {"grocery": {"minMargin": 0.05, "maxChange": 0.05}}. */
+  PRICING_CATEGORY_SETTINGS: z.string().default('{}').transform((v, ctx) => {
+    const shape = z.record(z.string(), z.object({
+      minMargin: z.number().min(0).optional(), minRatio: z.number().positive().optional(), maxRatio: z.number().positive().optional(),
+      maxChange: z.number().positive().max(1).optional(), ending: z.number().int().min(0).max(99).nullable().optional(),
+    }).strict());
+    try {
+      const parsed = shape.safeParse(JSON.parse(v));
+      if (parsed.success) return parsed.data;
+      ctx.addIssue({ code: 'custom', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+    }
+    return z.NEVER;
+  }),
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   LOOKBACK_MINUTES: intFrom(10, 0, 24 * 60),
   /** A result is `stale` when its last successful job is older than this, or the last run failed. */

@@ -68,6 +68,7 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
         { job: 'ingest', cron: config.INGEST_SCHEDULE },
         { job: 'reconcile', cron: config.RECONCILE_SCHEDULE },
         { job: 'forecast', cron: config.FORECAST_SCHEDULE },
+        { job: 'pricing', cron: config.PRICING_SCHEDULE },
       ], logger)
     : null;
 

@@ -14,6 +14,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { KpiCache } from '../models/kpis/cache.ts';
 import { registerForecastRoutes } from './routes/forecasts.ts';
 import { registerKpiRoutes } from './routes/kpis.ts';
+import { registerPricingRoutes } from './routes/pricing.ts';
 
 export interface AppDeps {
   config: Config;
@@ -84,6 +85,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealthRoutes(app, { warehouse: deps.warehouse, registry: deps.registry, readiness: deps.readiness });
   registerKpiRoutes(app, { config: deps.config, warehouse: deps.warehouse, now, cache: deps.cache ?? new KpiCache() });
   registerForecastRoutes(app, { config: deps.config, warehouse: deps.warehouse, now });
+  registerPricingRoutes(app, { warehouse: deps.warehouse });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http', scheme: 'bearer', description: 'API key issued with `pricecast keygen`; stored hashed (SHA-256).',

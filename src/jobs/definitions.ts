@@ -2,16 +2,20 @@ import { ingestAll, type IngestContext } from '../ingest/run.ts';
 import { reconcileAll } from '../ingest/reconcile.ts';
 import type { Config } from '../config.ts';
 import { runForecasts } from '../models/forecast/run-forecasts.ts';
+import { DEFAULT_SETTINGS } from '../models/pricing/recommend.ts';
+import { runPricing } from '../models/pricing/run-pricing.ts';
 import { refreshRollups } from '../models/kpis/rollups.ts';
 import type { JobFn } from './runner.ts';
 
 /**
  * The jobs pricecast runs. `ingest` pulls every entity incrementally then refreshes the rollups of the
  * days that moved; `reconcile` (daily) finds deletes and changes the cursors cannot see; `rollups`
- * rebuilds every rollup from the facts; `forecast` (daily) forecasts revenue and orders per series.
+ * rebuilds every rollup from the facts; `forecast` (daily) forecasts revenue and orders per series;
+ * `pricing` (daily) recommends a price per product.
  */
 export function defineJobs(
-  ctx: IngestContext & { config: Pick<Config, 'FORECAST_HORIZON_DAYS' | 'FORECAST_LEVELS' | 'FORECAST_HOLIDAYS'> },
+  ctx: IngestContext & { config: Pick<Config, 'FORECAST_HORIZON_DAYS' | 'FORECAST_LEVELS' | 'FORECAST_HOLIDAYS' | 'PRICING_MIN_MARGIN'
+    | 'PRICING_MIN_RATIO' | 'PRICING_MAX_RATIO' | 'PRICING_MAX_CHANGE' | 'PRICING_ENDING' | 'PRICING_CATEGORY_SETTINGS'> },
 ): Record<string, JobFn> {
   return {
     ingest: async ({ jobRunId }) => {
@@ -47,6 +51,17 @@ export function defineJobs(
         holidays: ctx.config.FORECAST_HOLIDAYS,
       });
       return { rowsOut: r.runs, detail: r };
+    },
+    pricing: async () => {
+      const c = ctx.config;
+      const r = await runPricing(ctx.warehouse, {
+        settings: {
+          ...DEFAULT_SETTINGS, minMargin: c.PRICING_MIN_MARGIN, minRatio: c.PRICING_MIN_RATIO, maxRatio: c.PRICING_MAX_RATIO,
+          maxChange: c.PRICING_MAX_CHANGE, ending: c.PRICING_ENDING,
+        },
+        categories: c.PRICING_CATEGORY_SETTINGS,
+      });
+      return { rowsOut: r.products, detail: r };
     },
   };
 }

@@ -228,6 +228,23 @@ CREATE TABLE forecast_runs (
 CREATE TABLE forecast_points (
   run_id BIGINT NOT NULL, day DATE NOT NULL, h INTEGER NOT NULL, point DOUBLE NOT NULL, bounds JSON);`,
   },
+  {
+    version: 9,
+    name: 'pricing runs',
+    // One run per tenant and job; every recommendation with its elasticity, expected outcome, factors
+    // (the seed's pricing_factors shape), the guardrails that bound it and a one-line reason.
+    sql: `
+CREATE SEQUENCE pricing_runs_seq;
+CREATE TABLE pricing_runs (
+  run_id BIGINT PRIMARY KEY DEFAULT nextval('pricing_runs_seq'), tenant_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL,
+  as_of TIMESTAMP NOT NULL, last_day DATE NOT NULL, settings JSON);
+CREATE TABLE pricing_recommendations (
+  run_id BIGINT NOT NULL, product_id VARCHAR NOT NULL, category VARCHAR, currency VARCHAR,
+  current_price DOUBLE NOT NULL, price DOUBLE NOT NULL, change_pct DOUBLE NOT NULL,
+  elasticity DOUBLE NOT NULL, elasticity_sd DOUBLE NOT NULL, elasticity_lo DOUBLE NOT NULL, elasticity_hi DOUBLE NOT NULL,
+  elasticity_source VARCHAR NOT NULL, confidence VARCHAR NOT NULL, own_estimate DOUBLE, optimal_price DOUBLE,
+  expected JSON, factors JSON, bound_by JSON, reason VARCHAR NOT NULL);`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

@@ -16,7 +16,8 @@ export interface GlmFit {
   converged: boolean;
 }
 
-export function fitPoisson(x: number[][], y: number[], opts: { maxIterations?: number; tolerance?: number } = {}): GlmFit {
+/** `offset`: a known term added to the linear predictor (log exposure), one per observation. */
+export function fitPoisson(x: number[][], y: number[], opts: { maxIterations?: number; tolerance?: number; offset?: number[] } = {}): GlmFit {
   const n = y.length;
   const p = x[0]?.length ?? 0;
   if (n <= p) throw new Error(`need more observations (${n}) than parameters (${p})`);
@@ -24,16 +25,18 @@ export function fitPoisson(x: number[][], y: number[], opts: { maxIterations?: n
   const maxIterations = opts.maxIterations ?? 50;
   const tolerance = opts.tolerance ?? 1e-8;
   // Start from the mean on the log scale (intercept in the first column by convention of the caller).
+  const off = opts.offset ?? new Array<number>(n).fill(0);
   const mean = y.reduce((s, v) => s + v, 0) / n;
+  const meanOffset = off.reduce((s, v) => s + v, 0) / n;
   let beta = new Array<number>(p).fill(0);
-  beta[0] = Math.log(Math.max(mean, 1e-3));
+  beta[0] = Math.log(Math.max(mean, 1e-3)) - meanOffset;
   let converged = false;
   let iterations = 0;
   let info = Matrix.eye(p);
   for (; iterations < maxIterations; iterations++) {
     const eta = X.mmul(Matrix.columnVector(beta)).to1DArray();
-    const mu = eta.map((e) => Math.exp(Math.min(e, 30)));
-    // Working response z = η + (y − μ)/μ with weights μ.
+    const mu = eta.map((e, i) => Math.exp(Math.min(e + off[i]!, 30)));
+    // Working response z = Xβ + (y − μ)/μ (the offset stays out of it) with weights μ.
     const Xw = new Matrix(n, p);
     const zw = new Array<number>(n);
     for (let i = 0; i < n; i++) {
@@ -52,7 +55,7 @@ export function fitPoisson(x: number[][], y: number[], opts: { maxIterations?: n
       break;
     }
   }
-  const mu = X.mmul(Matrix.columnVector(beta)).to1DArray().map((e) => Math.exp(Math.min(e, 30)));
+  const mu = X.mmul(Matrix.columnVector(beta)).to1DArray().map((e, i) => Math.exp(Math.min(e + off[i]!, 30)));
   let pearson = 0;
   for (let i = 0; i < n; i++) pearson += (y[i]! - mu[i]!) ** 2 / Math.max(mu[i]!, 1e-10);
   const dispersion = Math.max(1, pearson / (n - p));

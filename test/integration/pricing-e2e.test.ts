@@ -1,0 +1,91 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateApiKey } from '../../src/api-keys.ts';
+import { createApp } from '../../src/api/app.ts';
+import { serve } from '../../src/api/server.ts';
+import { ingestAll } from '../../src/ingest/run.ts';
+import { refreshRollups } from '../../src/models/kpis/rollups.ts';
+import { DEFAULT_SETTINGS } from '../../src/models/pricing/recommend.ts';
+import { runPricing } from '../../src/models/pricing/run-pricing.ts';
+import { generatePricingPlatform, type Truth } from '../../src/synth/pricing-platform.ts';
+import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import { openTestWarehouse } from '../helpers/warehouse.ts';
+
+/**
+ * Pricing end to end on generated seed-004 data whose true elasticities are known: PostgreSQL →
+ * ingest → rollups → pricing job → HTTP.
+ */
+describe('pricing recommendations end to end', () => {
+  let db: SourceDb;
+  let tw: Awaited<ReturnType<typeof openTestWarehouse>>;
+  let http: Awaited<ReturnType<typeof serve>>;
+  let truth: Truth;
+  const mine = generateApiKey('default', ['read']);
+
+  const api = async <T>(path: string): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${http.url}${path}`, { headers: { authorization: `Bearer ${mine.key}` } });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+
+  beforeAll(async () => {
+    db = await createSourceDb('pricing-platform');
+    const client = await db.pool.connect();
+    try {
+      // Enough sales per product (about 1,000 a year) for the history to speak.
+      truth = await generatePricingPlatform(client, { seed: 5, orders: 40_000, products: 40, days: 365, experiments: false, end: new Date('2026-09-15T00:00:00Z') });
+    } finally {
+      client.release();
+    }
+    tw = await openTestWarehouse(db.pool, { API_KEYS: mine.entry });
+    await ingestAll(tw.ctx);
+    await refreshRollups(tw.warehouse);
+    await runPricing(tw.warehouse, { settings: DEFAULT_SETTINGS, categories: {} });
+    const app = createApp({ config: tw.config, warehouse: tw.warehouse, logger: pino({ level: 'silent' }), registry: new Registry() });
+    http = await serve(app, { host: '127.0.0.1', port: 0 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await http?.close(1000);
+    await tw?.close();
+    await db?.drop();
+  });
+
+  type Page = { total: number; items: { product_id: string; current_price: number; recommended_price: number; bound_by: string[]; reason: string; elasticity: { estimate: number; ci90: [number, number] } }[] };
+
+  it('recovers the generator\'s elasticities from the sales history', async () => {
+    const { status, body } = await api<Page>('/v1/pricing/recommendations?limit=1000');
+    expect(status).toBe(200);
+    expect(body.total).toBe(truth.products.length);
+    const byId = new Map(truth.products.map((p) => [String(p.id), p.elasticity]));
+    const errors = body.items.map((r) => Math.abs(r.elasticity.estimate - byId.get(r.product_id)!));
+    const covered = body.items.filter((r) => r.elasticity.ci90[0] <= byId.get(r.product_id)! && byId.get(r.product_id)! <= r.elasticity.ci90[1]).length;
+    const mae = errors.reduce((a, b) => a + b, 0) / errors.length;
+    // Stated tolerance: mean absolute error under 0.35 and 90% intervals covering at least 70% of the 40
+    // products (seen: 0.32 and 75%). Five products a category leave τ² poorly known (estimated 0.015
+    // before its 0.04 floor; the generator's is 0.12), and the intervals do not carry that uncertainty:
+    // they under-cover here.
+    expect(mae).toBeLessThan(0.35);
+    expect(covered / body.items.length).toBeGreaterThanOrEqual(0.7);
+  });
+
+  it('keeps every recommendation inside its guardrails and explains it', async () => {
+    const { body } = await api<Page>('/v1/pricing/recommendations?limit=1000');
+    const products = await tw.warehouse.query<{ product_id: string; base_price: number; base_cost: number | null }>(
+      `SELECT product_id, base_price::DOUBLE AS base_price, base_cost::DOUBLE AS base_cost FROM products`);
+    for (const r of body.items) {
+      const p = products.find((x) => x.product_id === r.product_id)!;
+      expect(Math.abs(r.recommended_price - r.current_price)).toBeLessThanOrEqual(r.current_price * DEFAULT_SETTINGS.maxChange + 0.005);
+      if (!r.bound_by.includes('infeasible')) {
+        if (p.base_cost !== null) expect(r.recommended_price).toBeGreaterThanOrEqual(p.base_cost * (1 + DEFAULT_SETTINGS.minMargin) - 0.005);
+        expect(r.recommended_price).toBeGreaterThanOrEqual(p.base_price * DEFAULT_SETTINGS.minRatio - 0.005);
+        expect(r.recommended_price).toBeLessThanOrEqual(p.base_price * DEFAULT_SETTINGS.maxRatio + 0.005);
+      }
+      expect(r.reason).toMatch(/^(Raise|Lower|Hold)/);
+    }
+    const changed = await api<Page>('/v1/pricing/recommendations?changed=true&limit=1000');
+    expect(changed.body.items.every((r) => r.recommended_price !== r.current_price)).toBe(true);
+    const bad = await fetch(`${http.url}/v1/pricing/recommendations?min_confidence=certain`, { headers: { authorization: `Bearer ${mine.key}` } });
+    expect(bad.status).toBe(400);
+  });
+});

@@ -53,6 +53,7 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
     warehouse,
     logger,
     registry,
+    source,
     readiness: async () => {
       try {
         await source.query('SELECT 1');

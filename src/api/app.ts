@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { matchedRoutes } from 'hono/route';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
@@ -25,6 +26,8 @@ export interface AppDeps {
   /** Response cache for summary and timeseries (a fresh one per app unless given; pass a disabled one to measure). */
   cache?: KpiCache;
   readiness?: () => Promise<{ ready: boolean; detail?: Record<string, unknown> }>;
+  /** The source database, for price write-back (POST /v1/pricing/apply answers 503 without it). */
+  source?: pg.Pool;
 }
 
 const DURATION_METRIC = 'http_request_duration_seconds';
@@ -55,8 +58,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     // A query parameter that fails its schema is a 400 naming it, never a 500.
     defaultHook: (result, c) => {
       if (result.success) return;
-      const invalid = result.error.issues.map((i) => ({ name: String(i.path[0] ?? result.target), reason: i.message }));
-      const detail = invalid.map((p) => `query parameter "${p.name}": ${p.reason}`).join('; ');
+      // A body field is named by its whole path (items.2.price); a query parameter by its name.
+      const body = result.target === 'json';
+      const invalid = result.error.issues.map((i) => ({ name: body ? i.path.join('.') || '(body)' : String(i.path[0] ?? result.target), reason: i.message }));
+      const detail = invalid.map((p) => `${body ? 'body field' : 'query parameter'} "${p.name}": ${p.reason}`).join('; ');
       return problemResponse(c, 'bad_request', detail, invalid);
     },
   });
@@ -85,7 +90,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealthRoutes(app, { warehouse: deps.warehouse, registry: deps.registry, readiness: deps.readiness });
   registerKpiRoutes(app, { config: deps.config, warehouse: deps.warehouse, now, cache: deps.cache ?? new KpiCache() });
   registerForecastRoutes(app, { config: deps.config, warehouse: deps.warehouse, now });
-  registerPricingRoutes(app, { warehouse: deps.warehouse });
+  registerPricingRoutes(app, { config: deps.config, warehouse: deps.warehouse, source: deps.source });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http', scheme: 'bearer', description: 'API key issued with `pricecast keygen`; stored hashed (SHA-256).',

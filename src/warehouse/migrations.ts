@@ -245,6 +245,19 @@ CREATE TABLE pricing_recommendations (
   elasticity_source VARCHAR NOT NULL, confidence VARCHAR NOT NULL, own_estimate DOUBLE, optimal_price DOUBLE,
   expected JSON, factors JSON, bound_by JSON, reason VARCHAR NOT NULL);`,
   },
+  {
+    version: 10,
+    name: 'price write-back audit and idempotency',
+    // One audit row per item of every POST /v1/pricing/apply, applied or refused; the first response
+    // to each Idempotency-Key, returned again to a repeat of the same request.
+    sql: `
+CREATE TABLE pricing_audit (
+  applied_at TIMESTAMP NOT NULL, tenant_id VARCHAR NOT NULL, key_id VARCHAR, request_id VARCHAR, idempotency_key VARCHAR,
+  product_id VARCHAR NOT NULL, expected_price DOUBLE, price DOUBLE NOT NULL, status VARCHAR NOT NULL, current_price DOUBLE, detail VARCHAR);
+CREATE TABLE pricing_idempotency (
+  tenant_id VARCHAR NOT NULL, idempotency_key VARCHAR NOT NULL, request_hash VARCHAR NOT NULL, response JSON NOT NULL,
+  created_at TIMESTAMP NOT NULL, PRIMARY KEY (tenant_id, idempotency_key));`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

@@ -1,10 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type pg from 'pg';
+import type { Config } from '../../config.ts';
+import { APPLY_PROFILES, applyPrices, IdempotencyMismatch } from '../../models/pricing/apply.ts';
 import { CONFIDENCES, getRecommendations } from '../../models/pricing/get-recommendations.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { requireScope, resolveTenant } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
 import { toCsv, wantsCsv } from '../csv.ts';
-import { problemResponses } from '../errors.ts';
+import { ApiError, problemResponses } from '../errors.ts';
 
 const recommendation = z.object({
   product_id: z.string(), category: z.string().nullable(), currency: z.string().nullable(),
@@ -25,7 +28,64 @@ const pageSchema = z.object({
   total: z.number().int(), limit: z.number().int(), offset: z.number().int(), items: z.array(recommendation),
 }).openapi('PriceRecommendations');
 
-export function registerPricingRoutes(app: OpenAPIHono<AppEnv>, deps: { warehouse: Warehouse }): void {
+const money = (what: string) => z.number().positive().max(1e8).refine((v) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6, { message: 'must have at most two decimals' })
+  .openapi({ description: what, example: 19.99 });
+const applyBody = z.object({
+  items: z.array(z.object({
+    product_id: z.string().min(1).max(200),
+    price: money('New price'),
+    expected_current_price: money('The price the engine believes the product has now; the item is refused if it differs'),
+  })).min(1).max(1000).refine((items) => new Set(items.map((i) => i.product_id)).size === items.length, { message: 'a product may appear once' }),
+}).openapi('PriceApplyRequest');
+const applyResponse = z.object({
+  applied: z.number().int(), refused: z.number().int(),
+  items: z.array(z.object({
+    product_id: z.string(), status: z.enum(['applied', 'conflict', 'not_found', 'below_cost_floor', 'out_of_bounds']),
+    price: z.number(), current_price: z.number().nullable(), detail: z.string(),
+  })),
+}).openapi('PriceApplyResult');
+
+export function registerPricingRoutes(app: OpenAPIHono<AppEnv>, deps: { config: Config; warehouse: Warehouse; source?: pg.Pool }): void {
+  app.openapi(
+    createRoute({
+      method: 'post', path: '/v1/pricing/apply', tags: ['Pricing'], security: [{ bearerAuth: [] }],
+      summary: 'Write prices to the source',
+      description: "Sets current_price, pricing_factors and last_price_update in the source's products table in one transaction. "
+        + 'Each item is applied only if the product still has `expected_current_price` (otherwise `conflict`) and the price keeps '
+        + 'the cost floor and the base-price bounds; refusals are reported per item. With an `Idempotency-Key` header a repeat of '
+        + 'the same request returns the first response and writes nothing. Every item is audited. Scope `pricing:write`.',
+      request: {
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }),
+        body: { content: { 'application/json': { schema: applyBody } }, required: true },
+      },
+      responses: {
+        200: { description: 'Outcome per item', content: { 'application/json': { schema: applyResponse } } },
+        ...problemResponses('bad_request', 'unauthorized', 'forbidden', 'unprocessable', 'unavailable'),
+      },
+    }),
+    async (c) => {
+      const principal = requireScope(c.get('principal'), 'pricing:write');
+      c.set('tenantId', principal.tenantId);
+      if (!(APPLY_PROFILES as readonly string[]).includes(deps.config.PROFILE)) {
+        throw new ApiError('unprocessable', `Writing prices back is not supported for profile "${deps.config.PROFILE}" (only ${APPLY_PROFILES.join(', ')}).`);
+      }
+      if (!deps.source) throw new ApiError('unavailable', 'No source database is configured to write prices to.');
+      const { items } = c.req.valid('json');
+      const idempotencyKey = c.req.valid('header')['idempotency-key'] ?? null;
+      try {
+        const { response, replayed } = await applyPrices(deps.source, deps.warehouse, {
+          tenantId: principal.tenantId, keyId: principal.keyId, requestId: c.get('requestId'), idempotencyKey, items,
+          settings: { minMargin: deps.config.PRICING_MIN_MARGIN, minRatio: deps.config.PRICING_MIN_RATIO, maxRatio: deps.config.PRICING_MAX_RATIO },
+        });
+        if (replayed) c.header('Idempotent-Replayed', 'true');
+        return c.json(response, 200);
+      } catch (err) {
+        if (err instanceof IdempotencyMismatch) throw new ApiError('unprocessable', err.message);
+        throw err;
+      }
+    },
+  );
+
   app.openapi(
     createRoute({
       method: 'get', path: '/v1/pricing/recommendations', tags: ['Pricing'], security: [{ bearerAuth: [] }],

@@ -88,4 +88,23 @@ describe('pricing recommendations end to end', () => {
     const bad = await fetch(`${http.url}/v1/pricing/recommendations?min_confidence=certain`, { headers: { authorization: `Bearer ${mine.key}` } });
     expect(bad.status).toBe(400);
   });
+
+  it('shows one product\'s history, fitted curve and profit curve, the history matching the source', async () => {
+    const { body: page } = await api<Page>('/v1/pricing/recommendations?limit=1');
+    const id = page.items[0]!.product_id;
+    type Detail = { history: { day: string; units: number; avg_price: number }[]; curve: { price: number; units: number; profit: number | null }[]; recommendation: { recommended_price: number } };
+    const { status, body } = await api<Detail>(`/v1/pricing/products/${id}`);
+    expect(status).toBe(200);
+    expect(body.recommendation.recommended_price).toBe(page.items[0]!.recommended_price);
+    // Units sold per day straight from the source's payments (the seed's paid statuses).
+    const { rows } = await db.pool.query<{ day: string; n: string }>(`
+      SELECT to_char(created_at, 'YYYY-MM-DD') AS day, count(*)::text AS n FROM payments
+      WHERE product_id::text = $1 AND lower(status) IN ('completed', 'succeeded', 'paid', 'refunded') GROUP BY 1 ORDER BY 1`, [id]);
+    const source = new Map(rows.map((r) => [r.day, Number(r.n)]));
+    expect(body.history.length).toBeGreaterThan(100);
+    for (const h of body.history) expect(h.units).toBe(source.get(h.day));
+    const best = body.curve.filter((c) => c.profit !== null).reduce((a, b) => (b.profit! > a.profit! ? b : a));
+    expect(best.profit).toBeGreaterThan(0);
+    expect((await api(`/v1/pricing/products/no-such-product`)).status).toBe(404);
+  });
 });

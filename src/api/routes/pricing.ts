@@ -2,7 +2,8 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type pg from 'pg';
 import type { Config } from '../../config.ts';
 import { APPLY_PROFILES, applyPrices, IdempotencyMismatch } from '../../models/pricing/apply.ts';
-import { CONFIDENCES, getRecommendations } from '../../models/pricing/get-recommendations.ts';
+import { CONFIDENCES, getProductPricing, getRecommendations } from '../../models/pricing/get-recommendations.ts';
+import { HISTORY_DAYS } from '../../models/pricing/run-pricing.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { requireScope, resolveTenant } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
@@ -83,6 +84,33 @@ export function registerPricingRoutes(app: OpenAPIHono<AppEnv>, deps: { config: 
         if (err instanceof IdempotencyMismatch) throw new ApiError('unprocessable', err.message);
         throw err;
       }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/v1/pricing/products/{id}', tags: ['Pricing'], security: [{ bearerAuth: [] }],
+      summary: "One product's price: recommendation, history, fitted demand and profit curves",
+      request: {
+        params: z.object({ id: z.string().min(1).max(200) }),
+        query: z.object({ tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -').optional() }),
+      },
+      responses: {
+        200: { description: 'Product pricing detail', content: { 'application/json': { schema: z.object({
+          product_id: z.string(), name: z.string().nullable(), category: z.string().nullable(), currency: z.string().nullable(),
+          base_price: z.number().nullable(), unit_cost: z.number().nullable(), recommendation: recommendation.nullable(),
+          history: z.array(z.object({ day: z.string(), units: z.number(), avg_price: z.number() })),
+          curve: z.array(z.object({ price: z.number(), units: z.number(), profit: z.number().nullable() })),
+        }).openapi('ProductPricing') } } },
+        ...problemResponses('bad_request', 'unauthorized', 'forbidden', 'not_found'),
+      },
+    }),
+    async (c) => {
+      const tenantId = resolveTenant(requireScope(c.get('principal'), 'read'), c.req.valid('query').tenant);
+      c.set('tenantId', tenantId);
+      const detail = await getProductPricing(deps.warehouse, tenantId, c.req.valid('param').id, HISTORY_DAYS);
+      if (!detail) throw new ApiError('not_found', 'No such product.');
+      return c.json(detail, 200);
     },
   );
 

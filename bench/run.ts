@@ -4,6 +4,7 @@
  *   1. full ingest vs a raw `COPY (profile SELECT) TO STDOUT` of the same rows (throughput ratio, peak RSS)
  *   2. an incremental run after changing 1% of the payments vs the full load (cost ratio)
  *   3. /v1/kpis/summary and /v1/kpis/timeseries over HTTP vs the same aggregate run in PostgreSQL
+ *   4. the models (bench/models.ts)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { startEmbeddedPostgres } from '../src/source/embedded-postgres.ts';
 import { createSourceSchema } from '../src/source/schema.ts';
 import { generatePricingPlatform } from '../src/synth/pricing-platform.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { benchModels } from './models.ts';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1_000_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
@@ -178,3 +180,4 @@ try {
   await server.stop();
   rmSync(work, { recursive: true, force: true });
 }
+benchModels();

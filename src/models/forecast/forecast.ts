@@ -67,10 +67,12 @@ export function forecastSeries(y: ArrayLike<number>, ctx: SeriesContext, opts: F
   const errors = rescaledErrors(best, y);
   const intervals = new Map<number, { lo: Float64Array; hi: Float64Array }>();
   const coverage = new Map<number, number | null>();
+  const quantiles = horizonQuantiles(errors, opts.horizon, opts.levels);
+  const covered = backtestCoverage(best, y, opts.levels);
   for (const level of opts.levels) {
-    const q = horizonQuantiles(errors, opts.horizon, level);
+    const q = quantiles.get(level)!;
     intervals.set(level, bounds(points, q.lo, q.hi));
-    coverage.set(level, finite(backtestCoverage(best, y, level)));
+    coverage.set(level, covered.get(level) ?? null);
   }
   return {
     model: best.model,

@@ -48,39 +48,45 @@ function recentLevel(y: ArrayLike<number>, end: number): number {
   return end > start ? s / (end - start) : 0;
 }
 
-/** Error quantiles [lower, upper] at each horizon 1..horizon for a central `level` (e.g. 0.8). */
-export function horizonQuantiles(sample: ErrorSample, horizon: number, level: number): { lo: Float64Array; hi: Float64Array } {
-  const lo = new Float64Array(horizon).fill(NaN);
-  const hi = new Float64Array(horizon).fill(NaN);
+/**
+ * Error quantiles [lower, upper] at each horizon 1..horizon for central levels (e.g. 0.8): the errors
+ * at h, widened to h ± 1, h ± 2, … (up to MAX_POOL) until there are MIN_SAMPLES, sorted once.
+ */
+export function horizonQuantiles(sample: ErrorSample, horizon: number, levels: readonly number[]): Map<number, { lo: Float64Array; hi: Float64Array }> {
+  const out = new Map(levels.map((l) => [l, { lo: new Float64Array(horizon).fill(NaN), hi: new Float64Array(horizon).fill(NaN) }]));
+  const column = (j: number, into: number[]) => {
+    for (const path of sample.paths) {
+      const v = path[j];
+      if (v !== undefined && !Number.isNaN(v)) into.push(v);
+    }
+  };
   for (let h = 0; h < horizon; h++) {
-    let values: number[] = [];
-    for (let w = 0; w <= MAX_POOL; w++) {
-      values = [];
-      for (const path of sample.paths) {
-        for (let j = Math.max(0, h - w); j <= Math.min(horizon - 1, h + w); j++) {
-          const v = path[j];
-          if (v !== undefined && !Number.isNaN(v)) values.push(v);
-        }
-      }
-      if (values.length >= MIN_SAMPLES) break;
+    const values: number[] = [];
+    column(h, values);
+    for (let w = 1; w <= MAX_POOL && values.length < MIN_SAMPLES; w++) {
+      if (h - w >= 0) column(h - w, values);
+      if (h + w < horizon) column(h + w, values);
     }
     if (values.length === 0) continue;
     values.sort((a, b) => a - b);
-    lo[h] = quantileSorted(values, (1 - level) / 2);
-    hi[h] = quantileSorted(values, (1 + level) / 2);
+    for (const level of levels) {
+      const q = out.get(level)!;
+      q.lo[h] = quantileSorted(values, (1 - level) / 2);
+      q.hi[h] = quantileSorted(values, (1 + level) / 2);
+    }
   }
-  return { lo, hi };
+  return out;
 }
 
 /**
  * How often the intervals would have held, honestly: at each origin, quantiles from only the errors
  * already observed by then (an earlier origin's error at horizon h is known h days after it), checked
- * against that origin's actuals. Returns the share covered, or NaN when no origin had enough history.
+ * against that origin's actuals. Per level, the share covered, or null when no origin had enough history.
  */
-export function backtestCoverage(bt: Backtest, y: ArrayLike<number>, level: number, minPaths = 8): number {
-  let hit = 0;
+export function backtestCoverage(bt: Backtest, y: ArrayLike<number>, levels: readonly number[], minPaths = 8): Map<number, number | null> {
+  const hit = new Map(levels.map((l) => [l, 0]));
   let total = 0;
-  for (let k = 0; k < bt.origins.length; k++) {
+  for (let k = minPaths; k < bt.origins.length; k++) {
     const origin = bt.origins[k]!;
     const known: Float64Array[] = [];
     for (let j = 0; j < k; j++) {
@@ -88,20 +94,21 @@ export function backtestCoverage(bt: Backtest, y: ArrayLike<number>, level: numb
       for (let h = 0; h < e.length; h++) if (bt.origins[j]! + h >= origin) e[h] = NaN;
       known.push(e);
     }
-    if (known.length < minPaths) continue;
     const past = { ...bt, errors: known, origins: bt.origins.slice(0, k) };
-    const q = horizonQuantiles(rescaledErrors(past, y, origin), bt.errors[k]!.length, level);
+    const q = horizonQuantiles(rescaledErrors(past, y, origin), bt.errors[k]!.length, levels);
     const f = bt.forecasts[k]!;
+    const anyLevel = q.get(levels[0]!)!;
     for (let h = 0; h < f.length && origin + h < y.length; h++) {
-      if (Number.isNaN(q.lo[h]!)) continue;
+      if (Number.isNaN(anyLevel.lo[h]!)) continue;
       const actual = y[origin + h]!;
-      const lower = Math.max(0, f[h]! + q.lo[h]!);
-      const upper = Math.max(0, f[h]! + q.hi[h]!);
       total++;
-      if (actual >= lower && actual <= upper) hit++;
+      for (const level of levels) {
+        const b = q.get(level)!;
+        if (actual >= Math.max(0, f[h]! + b.lo[h]!) && actual <= Math.max(0, f[h]! + b.hi[h]!)) hit.set(level, hit.get(level)! + 1);
+      }
     }
   }
-  return total ? hit / total : NaN;
+  return new Map(levels.map((l) => [l, total ? hit.get(l)! / total : null]));
 }
 
 /**

@@ -1,0 +1,91 @@
+/**
+ * Model timings (also the last section of `npm run bench`; alone: `npm run bench:models`):
+ *   - revenue forecasts for 100 daily series (every candidate backtested, intervals, coverage) against
+ *     the seasonal naive candidate alone on the same series, and how the cost grows with history;
+ *   - price recommendations for 10,000 products (own fit, pooling, optimum, guardrails) and how the
+ *     cost grows with history.
+ * Synthetic inputs from a seeded generator; prints figures, asserts nothing.
+ */
+import { pathToFileURL } from 'node:url';
+import { forecastSeries } from '../src/models/forecast/forecast.ts';
+import { type DayObservation, estimateElasticity, poolElasticities } from '../src/models/pricing/elasticity.ts';
+import { DEFAULT_SETTINGS, recommend } from '../src/models/pricing/recommend.ts';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const normal = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+function poisson(r: () => number, lambda: number): number {
+  const l = Math.exp(-lambda);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= r();
+  } while (p > l);
+  return k - 1;
+}
+
+function revenueSeries(days: number, seed: number): number[] {
+  const r = rng(seed);
+  const week = [0.8, 0.9, 1.0, 1.05, 1.1, 1.35, 0.8];
+  const level = 500 + 5000 * r();
+  return Array.from({ length: days }, (_, t) => Math.max(0, level * (1 + 0.001 * t) * week[t % 7]! * (1 + 0.1 * normal(r))));
+}
+
+function productDays(days: number, seed: number): DayObservation[] {
+  const r = rng(seed);
+  const e = -1 - 2 * r();
+  const rate = 0.3 + 4 * r();
+  let price = 10 + 90 * r();
+  const base = price;
+  return Array.from({ length: days }, (_, t) => {
+    if (r() < 0.01) price = base * (0.8 + 0.4 * r());
+    return { t, dow: t % 7, price, units: poisson(r, rate * (price / base) ** e) };
+  });
+}
+
+const secs = (ms: number) => (ms / 1000).toFixed(2);
+
+export function benchModels(): void {
+  console.log('\n## Models');
+  const ctx = { startDay: 20000, holidays: new Set<number>() };
+  const timeForecasts = (days: number, candidates?: ('seasonal_naive')[]) => {
+    const series = Array.from({ length: 100 }, (_, i) => revenueSeries(days, i + 1));
+    const t = performance.now();
+    for (const y of series) forecastSeries(y, ctx, { horizon: 90, levels: [0.8, 0.95], candidates });
+    return performance.now() - t;
+  };
+  const naive = timeForecasts(365, ['seasonal_naive']);
+  const full365 = timeForecasts(365);
+  const full730 = timeForecasts(730);
+  console.log(`forecasts, 100 series × 365 days, horizon 90: ${secs(full365)} s (${(full365 / 100).toFixed(0)} ms a series; ${(full365 / naive).toFixed(1)}x the seasonal naive candidate alone, ${secs(naive)} s)`);
+  console.log(`forecasts, 100 series × 730 days:            ${secs(full730)} s (${(full730 / full365).toFixed(2)}x for twice the history: the backtest keeps 40 origins, each fit is linear in the history)`);
+
+  const timePricing = (days: number) => {
+    const products = Array.from({ length: 10_000 }, (_, i) => ({ key: i, category: `c${i % 20}`, days: productDays(days, i + 1) }));
+    const t = performance.now();
+    const raws = products.map((p) => ({ key: p.key, category: p.category, raw: estimateElasticity(p.days) }));
+    const pooled = poolElasticities(raws);
+    for (const p of products) {
+      recommend({
+        currentPrice: p.days[days - 1]!.price, basePrice: p.days[0]!.price, unitCost: p.days[0]!.price * 0.5, inventory: 100, reorderPoint: 10,
+        unitsPerDay: 1, elasticity: pooled.get(p.key)!, signals: { views: 0.05, cartAdds: null, conversion: null },
+      }, DEFAULT_SETTINGS);
+    }
+    return performance.now() - t;
+  };
+  const p365 = timePricing(365);
+  const p730 = timePricing(730);
+  console.log(`pricing, 10,000 products × 365 days: ${secs(p365)} s (${(p365 / 10_000).toFixed(2)} ms a product: Poisson fit, pooling, optimum, guardrails)`);
+  console.log(`pricing, 10,000 products × 730 days: ${secs(p730)} s (${(p730 / p365).toFixed(2)}x for twice the history: each fit is linear in the days)`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) benchModels();

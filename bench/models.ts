@@ -10,45 +10,27 @@ import { pathToFileURL } from 'node:url';
 import { forecastSeries } from '../src/models/forecast/forecast.ts';
 import { type DayObservation, estimateElasticity, poolElasticities } from '../src/models/pricing/elasticity.ts';
 import { DEFAULT_SETTINGS, recommend } from '../src/models/pricing/recommend.ts';
+import { normal, poisson, Rng } from '../src/synth/random.ts';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const normal = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-function poisson(r: () => number, lambda: number): number {
-  const l = Math.exp(-lambda);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= r();
-  } while (p > l);
-  return k - 1;
-}
 
 function revenueSeries(days: number, seed: number): number[] {
-  const r = rng(seed);
+  const rng = new Rng(seed);
+  const r = () => rng.next();
   const week = [0.8, 0.9, 1.0, 1.05, 1.1, 1.35, 0.8];
   const level = 500 + 5000 * r();
-  return Array.from({ length: days }, (_, t) => Math.max(0, level * (1 + 0.001 * t) * week[t % 7]! * (1 + 0.1 * normal(r))));
+  return Array.from({ length: days }, (_, t) => Math.max(0, level * (1 + 0.001 * t) * week[t % 7]! * (1 + 0.1 * normal(rng))));
 }
 
 function productDays(days: number, seed: number): DayObservation[] {
-  const r = rng(seed);
+  const rng = new Rng(seed);
+  const r = () => rng.next();
   const e = -1 - 2 * r();
   const rate = 0.3 + 4 * r();
   let price = 10 + 90 * r();
   const base = price;
   return Array.from({ length: days }, (_, t) => {
     if (r() < 0.01) price = base * (0.8 + 0.4 * r());
-    return { t, dow: t % 7, price, units: poisson(r, rate * (price / base) ** e) };
+    return { t, dow: t % 7, price, units: poisson(rng, rate * (price / base) ** e) };
   });
 }
 

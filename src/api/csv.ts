@@ -1,3 +1,6 @@
+import type { Context } from 'hono';
+import type { AppEnv } from './context.ts';
+
 /**
  * CSV (RFC 4180) for list-shaped responses: comma separated, CRLF line ends, a header row, fields
  * quoted when they hold a comma, quote, CR or LF, quotes doubled. null/undefined → empty field.
@@ -53,4 +56,13 @@ export function wantsCsv(format: string | undefined, accept: string | undefined)
   const csv = types.indexOf('text/csv');
   const json = types.indexOf('application/json');
   return csv >= 0 && (json < 0 || csv < json);
+}
+
+/** A CSV download: RFC 4180 body, `name`.csv as the file name, varying on Accept (JSON is the default). */
+export function csvResponse(c: Context<AppEnv>, name: string, columns: readonly string[], rows: Record<string, unknown>[]): Response {
+  return c.body(toCsv(columns, rows), 200, {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="${name}.csv"`,
+    vary: 'Accept',
+  });
 }

@@ -2,25 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { forecastSeries } from '../../src/models/forecast/forecast.ts';
 import { periodInterval, quantileSorted } from '../../src/models/forecast/intervals.ts';
 import { readFileSync } from 'node:fs';
+import { normal, Rng } from '../../src/synth/random.ts';
 
-/** mulberry32: a small seeded generator, so every run sees the same series. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const normal = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
 /** Daily revenue with a known trend (+0.15%/day), weekly pattern and 8% multiplicative noise. */
 function shopSeries(days: number, seed = 1): number[] {
-  const r = rng(seed);
+  const rng = new Rng(seed);
   const week = [0.8, 0.9, 1.0, 1.05, 1.1, 1.35, 0.8];
-  return Array.from({ length: days }, (_, t) => 2000 * (1 + 0.0015 * t) * week[t % 7]! * (1 + 0.08 * normal(r)));
+  return Array.from({ length: days }, (_, t) => 2000 * (1 + 0.0015 * t) * week[t % 7]! * (1 + 0.08 * normal(rng)));
 }
 
 const ctx = { startDay: 20089, holidays: new Set<number>() };

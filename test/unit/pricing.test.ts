@@ -4,31 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { type DayObservation, estimateElasticity, type PooledElasticity, poolElasticities, type RawElasticity } from '../../src/models/pricing/elasticity.ts';
 import { fitPoisson } from '../../src/models/pricing/poisson-glm.ts';
 import { applyEnding, DEFAULT_SETTINGS, guardrails, optimalPrice, type ProductInput, profitAt, recommend } from '../../src/models/pricing/recommend.ts';
+import { normal, poisson, Rng } from '../../src/synth/random.ts';
 
-/** mulberry32 and the samplers the synthetic catalogue needs, seeded so every run sees the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const normal = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-function poisson(r: () => number, lambda: number): number {
-  // Knuth for small means, a normal approximation past 30 (rates here stay well below).
-  if (lambda > 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * normal(r)));
-  const l = Math.exp(-lambda);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= r();
-  } while (p > l);
-  return k - 1;
-}
 
 describe('Poisson GLM', () => {
   it('finds the maximum-likelihood coefficients and quasi-Poisson standard errors scipy does', () => {
@@ -47,12 +24,13 @@ describe('Poisson GLM', () => {
  * moved 2-4 times by ±5-25% (a fifth of products never moved), weekday effects and mild overdispersion.
  */
 function catalogue(seed: number) {
-  const r = rng(seed);
+  const rng = new Rng(seed);
+  const r = () => rng.next();
   const products: { key: number; category: string; truth: number; days: DayObservation[] }[] = [];
   for (let c = 0; c < 8; c++) {
     const catMean = -1 - 0.25 * c;
     for (let j = 0; j < 25; j++) {
-      const truth = catMean + 0.3 * normal(r);
+      const truth = catMean + 0.3 * normal(rng);
       const base = 10 + 90 * r();
       const rate = 0.3 * Math.exp(3 * r());
       const changes = r() < 0.2 ? [] : Array.from({ length: 2 + Math.floor(3 * r()) }, () => [Math.floor(365 * r()), 1 + (r() < 0.5 ? -1 : 1) * (0.05 + 0.2 * r())] as const).sort((a, b) => a[0] - b[0]);
@@ -62,7 +40,7 @@ function catalogue(seed: number) {
         for (const [day, f] of changes) if (day === t) price = base * f;
         const dow = t % 7;
         const lambda = rate * (price / base) ** truth * (dow >= 5 ? 1.3 : 1) * (1 + 0.0005 * t) * (0.8 + 0.4 * r());
-        days.push({ t, dow, price, units: poisson(r, lambda) });
+        days.push({ t, dow, price, units: poisson(rng, lambda) });
       }
       products.push({ key: products.length, category: `cat${c}`, truth, days });
     }

@@ -5,7 +5,7 @@ import { FORECAST_GRANULARITIES, getAccuracy, getForecast } from '../../models/f
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { requireScope, resolveTenant } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
-import { toCsv, wantsCsv } from '../csv.ts';
+import { csvResponse, wantsCsv } from '../csv.ts';
 import { problemResponses } from '../errors.ts';
 
 export interface ForecastRouteDeps {
@@ -72,9 +72,6 @@ function tenantOf(c: Context<AppEnv>, tenant: string | undefined): string {
   return tenantId;
 }
 
-function csv(c: Context<AppEnv>, name: string, columns: readonly string[], rows: Record<string, unknown>[]): Response {
-  return c.body(toCsv(columns, rows), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}.csv"`, vary: 'Accept' });
-}
 
 export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastRouteDeps): void {
   const { warehouse: wh, config } = deps;
@@ -122,7 +119,7 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
           currency: s.currency, start: p.start, end: p.end, days: p.days, partial: p.partial, point: p.point, model: s.model,
           ...Object.fromEntries(q.levels.flatMap((l) => [[`lo${l}`, p.intervals[String(l)]?.lo ?? null], [`hi${l}`, p.intervals[String(l)]?.hi ?? null]])),
         })));
-        return csv(c, 'forecast-revenue', columns, rows) as never;
+        return csvResponse(c, 'forecast-revenue', columns, rows) as never;
       }
       return c.json({
         tenant: tenantId, metric: 'revenue_net' as const, horizon: q.horizon, granularity: q.granularity, levels: q.levels,
@@ -159,7 +156,7 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
       if (wantsCsv(q.format, c.req.header('accept'))) {
         const columns = ['run_id', 'currency', 'computed_at', 'model', 'days_compared', 'mape', 'mase', ...q.levels.map((l) => `coverage${l}`)];
         const rows = runs.map((r) => ({ ...r, ...Object.fromEntries(q.levels.map((l) => [`coverage${l}`, r.coverage[String(l)] ?? null])) }));
-        return csv(c, 'forecast-accuracy', columns, rows) as never;
+        return csvResponse(c, 'forecast-accuracy', columns, rows) as never;
       }
       return c.json({ tenant: tenantId, metric: 'revenue_net' as const, ...fresh, runs }, 200);
     },

@@ -13,7 +13,7 @@ import { getTimeseries, TIMESERIES_METRICS } from '../../models/kpis/get-timeser
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { requireScope, resolveTenant } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
-import { toCsv, wantsCsv } from '../csv.ts';
+import { csvResponse, wantsCsv } from '../csv.ts';
 import { problemResponses } from '../errors.ts';
 import { previousPeriod, type RangeInput, resolveRange } from '../time-range.ts';
 
@@ -161,13 +161,6 @@ function authorise(c: Context<AppEnv>, q: RangeInput & { tenant?: string | undef
   return { range: { tenantId, from, to }, echo: { from: from.toISOString(), to: to.toISOString(), tz: q.tz } };
 }
 
-function csvResponse(c: Context<AppEnv>, name: string, columns: readonly string[], rows: Record<string, unknown>[]): Response {
-  return c.body(toCsv(columns, rows), 200, {
-    'content-type': 'text/csv; charset=utf-8',
-    'content-disposition': `attachment; filename="${name}.csv"`,
-    vary: 'Accept',
-  });
-}
 
 /** getSummaries returns one result per window asked for; the first always exists. */
 function emptyGuard(): never {

@@ -7,7 +7,7 @@ import { HISTORY_DAYS } from '../../models/pricing/run-pricing.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { requireScope, resolveTenant } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
-import { toCsv, wantsCsv } from '../csv.ts';
+import { csvResponse, wantsCsv } from '../csv.ts';
 import { ApiError, problemResponses } from '../errors.ts';
 
 const recommendation = z.object({
@@ -151,7 +151,7 @@ export function registerPricingRoutes(app: OpenAPIHono<AppEnv>, deps: { config: 
           ...r, elasticity: r.elasticity.estimate, elasticity_lo: r.elasticity.ci90[0], elasticity_hi: r.elasticity.ci90[1],
           confidence: r.elasticity.confidence, bound_by: r.bound_by.join('|'),
         }));
-        return c.body(toCsv(columns, rows), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="pricing-recommendations.csv"', vary: 'Accept' }) as never;
+        return csvResponse(c, 'pricing-recommendations', columns, rows) as never;
       }
       return c.json({ tenant: tenantId, ...page, limit: q.limit, offset: q.offset }, 200);
     },

@@ -99,8 +99,12 @@ export const configSchema = z.object({
     for (const d of days) if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(d))) ctx.addIssue({ code: 'custom', message: `not a date: ${d}` });
     return days;
   }),
+  /** Append the daily revenue forecast to the source's revenue_predictions (pricing-platform only). */
+  FORECAST_WRITE_BACK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Daily price recommendations (after the forecasts). */
   PRICING_SCHEDULE: cronExpr.default('55 3 * * *'),
+  /** Apply the daily run's changed prices to the source by itself (pricing-platform only). */
+  PRICING_AUTO_APPLY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   PRICING_MIN_MARGIN: z.coerce.number().min(0).max(10).default(0.1),
   PRICING_MIN_RATIO: z.coerce.number().positive().max(1).default(0.7),
   PRICING_MAX_RATIO: z.coerce.number().min(1).max(100).default(1.5),

@@ -2,7 +2,9 @@ import { ingestAll, type IngestContext } from '../ingest/run.ts';
 import { reconcileAll } from '../ingest/reconcile.ts';
 import type { Config } from '../config.ts';
 import { runForecasts } from '../models/forecast/run-forecasts.ts';
+import { writeRevenuePredictions } from '../models/forecast/write-back.ts';
 import { DEFAULT_SETTINGS } from '../models/pricing/recommend.ts';
+import { autoApply } from '../models/pricing/apply.ts';
 import { runPricing } from '../models/pricing/run-pricing.ts';
 import { refreshRollups } from '../models/kpis/rollups.ts';
 import type { JobFn } from './runner.ts';
@@ -14,7 +16,7 @@ import type { JobFn } from './runner.ts';
  * `pricing` (daily) recommends a price per product.
  */
 export function defineJobs(
-  ctx: IngestContext & { config: Pick<Config, 'FORECAST_HORIZON_DAYS' | 'FORECAST_LEVELS' | 'FORECAST_HOLIDAYS' | 'PRICING_MIN_MARGIN'
+  ctx: IngestContext & { config: Pick<Config, 'FORECAST_HORIZON_DAYS' | 'FORECAST_LEVELS' | 'FORECAST_HOLIDAYS' | 'FORECAST_WRITE_BACK' | 'PRICING_AUTO_APPLY' | 'PRICING_MIN_MARGIN'
     | 'PRICING_MIN_RATIO' | 'PRICING_MAX_RATIO' | 'PRICING_MAX_CHANGE' | 'PRICING_ENDING' | 'PRICING_CATEGORY_SETTINGS'> },
 ): Record<string, JobFn> {
   return {
@@ -50,7 +52,10 @@ export function defineJobs(
         levels: ctx.config.FORECAST_LEVELS.map((l) => l / 100),
         holidays: ctx.config.FORECAST_HOLIDAYS,
       });
-      return { rowsOut: r.runs, detail: r };
+      const written = ctx.config.FORECAST_WRITE_BACK && ctx.config.PROFILE === 'pricing-platform'
+        ? await writeRevenuePredictions(ctx.source, ctx.warehouse, { tenantId: ctx.config.TENANT_ID, currency: ctx.config.DEFAULT_CURRENCY })
+        : 0;
+      return { rowsOut: r.runs, detail: { ...r, revenuePredictionsWritten: written } };
     },
     pricing: async () => {
       const c = ctx.config;
@@ -61,7 +66,10 @@ export function defineJobs(
         },
         categories: c.PRICING_CATEGORY_SETTINGS,
       });
-      return { rowsOut: r.products, detail: r };
+      const applied = c.PRICING_AUTO_APPLY && c.PROFILE === 'pricing-platform'
+        ? await autoApply(ctx.source, ctx.warehouse, { tenantId: c.TENANT_ID, settings: { minMargin: c.PRICING_MIN_MARGIN, minRatio: c.PRICING_MIN_RATIO, maxRatio: c.PRICING_MAX_RATIO } })
+        : null;
+      return { rowsOut: r.products, detail: { ...r, autoApply: applied && { applied: applied.applied, refused: applied.refused } } };
     },
   };
 }

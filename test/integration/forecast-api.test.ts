@@ -8,6 +8,8 @@ import { parseCsv } from '../../src/api/csv.ts';
 import { type RunningServer, serve } from '../../src/api/server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { readDailySeries, runForecasts } from '../../src/models/forecast/run-forecasts.ts';
+import { writeRevenuePredictions } from '../../src/models/forecast/write-back.ts';
+import { createSourceDb } from '../helpers/source-db.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
 import { Warehouse } from '../../src/warehouse/warehouse.ts';
 import { insertFacts } from '../helpers/kpi-facts.ts';
@@ -114,6 +116,22 @@ describe('revenue forecasts', () => {
       WHERE p.run_id = $run::BIGINT AND a.y <> 0`, { run: String(first.run_id) });
     expect(first.mape).toBeCloseTo(ref!.mape, 9);
     expect(first.coverage['80']).toBeGreaterThan(0.4);
+  });
+
+  it('appends the latest daily forecast to the seed\'s revenue_predictions when asked to', async () => {
+    const db = await createSourceDb('pricing-platform');
+    try {
+      expect(await writeRevenuePredictions(db.pool, wh, { tenantId: 't1', currency: 'USD' })).toBe(30);
+      const { rows } = await db.pool.query<{ date: string; predicted_revenue: string; confidence: string; timeframe: string }>(
+        `SELECT to_char(date, 'YYYY-MM-DD') AS date, predicted_revenue::text, confidence::text, timeframe FROM revenue_predictions ORDER BY date`);
+      const points = await wh.query<{ day: string; point: number }>(`
+        SELECT strftime(day, '%Y-%m-%d') AS day, point FROM forecast_points
+        WHERE run_id = (SELECT max(run_id) FROM forecast_runs WHERE tenant_id = 't1' AND currency = 'USD' AND metric = 'revenue_net') ORDER BY h`);
+      expect(rows.map((r) => [r.date, r.predicted_revenue, r.timeframe])).toEqual(points.map((p) => [p.day, p.point.toFixed(2), 'daily']));
+      expect(Number(rows[0]!.confidence)).toBeGreaterThan(0);
+    } finally {
+      await db.drop();
+    }
   });
 
   it('rejects what it cannot answer with a problem naming the parameter; another tenant sees only its own', async () => {

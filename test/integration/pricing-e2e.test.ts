@@ -6,6 +6,7 @@ import { createApp } from '../../src/api/app.ts';
 import { serve } from '../../src/api/server.ts';
 import { ingestAll } from '../../src/ingest/run.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
+import { autoApply } from '../../src/models/pricing/apply.ts';
 import { DEFAULT_SETTINGS } from '../../src/models/pricing/recommend.ts';
 import { runPricing } from '../../src/models/pricing/run-pricing.ts';
 import { generatePricingPlatform, type Truth } from '../../src/synth/pricing-platform.ts';
@@ -106,5 +107,19 @@ describe('pricing recommendations end to end', () => {
     const best = body.curve.filter((c) => c.profit !== null).reduce((a, b) => (b.profit! > a.profit! ? b : a));
     expect(best.profit).toBeGreaterThan(0);
     expect((await api(`/v1/pricing/products/no-such-product`)).status).toBe(404);
+  });
+
+  it('auto-apply (off unless configured) writes the run\'s changed prices to the source, once', async () => {
+    const { body } = await api<Page>('/v1/pricing/recommendations?changed=true&limit=1000');
+    const settings = { minMargin: DEFAULT_SETTINGS.minMargin, minRatio: DEFAULT_SETTINGS.minRatio, maxRatio: DEFAULT_SETTINGS.maxRatio };
+    const first = await autoApply(db.pool, tw.warehouse, { tenantId: 'default', settings });
+    expect(first!.applied + first!.refused).toBe(body.items.length);
+    expect(first!.applied).toBeGreaterThan(0);
+    const { rows } = await db.pool.query<{ id: string; p: string }>(`SELECT id::text, current_price::text AS p FROM products`);
+    const now = new Map(rows.map((r) => [r.id, Number(r.p)]));
+    for (const o of first!.items.filter((i) => i.status === 'applied')) expect(now.get(o.product_id)).toBe(o.price);
+    // A retried job replays the same run's key: the same answer, nothing written twice.
+    const again = await autoApply(db.pool, tw.warehouse, { tenantId: 'default', settings });
+    expect(again).toEqual(first);
   });
 });

@@ -130,3 +130,22 @@ export async function applyPrices(
   });
   return { response, replayed: false };
 }
+
+/**
+ * The scheduled auto-apply (PRICING_AUTO_APPLY, off by default): the latest run's changed
+ * recommendations of a tenant, applied as the pricing engine would, each expecting the price the
+ * run saw, under the run's Idempotency-Key (a retried job writes nothing twice).
+ */
+export async function autoApply(
+  source: pg.Pool, wh: Warehouse, q: { tenantId: string; settings: Pick<PricingSettings, 'minMargin' | 'minRatio' | 'maxRatio'> },
+): Promise<ApplyResponse | null> {
+  const recs = await wh.query<{ run_id: string; product_id: string; price: number; current_price: number }>(`
+    SELECT run_id::VARCHAR AS run_id, product_id, price, current_price FROM pricing_recommendations
+    WHERE run_id = (SELECT max(run_id) FROM pricing_runs WHERE tenant_id = $t) AND price <> current_price ORDER BY product_id`, { t: q.tenantId });
+  if (recs.length === 0) return null;
+  const { response } = await applyPrices(source, wh, {
+    tenantId: q.tenantId, keyId: 'scheduler', requestId: `pricing-run-${recs[0]!.run_id}`, idempotencyKey: `pricing-run-${recs[0]!.run_id}`,
+    items: recs.map((r) => ({ product_id: r.product_id, price: r.price, expected_current_price: r.current_price })), settings: q.settings,
+  });
+  return response;
+}

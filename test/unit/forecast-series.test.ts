@@ -47,6 +47,23 @@ describe('revenue forecast of a daily series', () => {
     expect(week.hi - week.lo).toBeLessThan(summed);
   });
 
+  it('with two years of history, the regression fits the yearly season too', () => {
+    // ±25% over the year on top of the weekly pattern and trend.
+    const rng = new Rng(5);
+    const week = [0.8, 0.9, 1.0, 1.05, 1.1, 1.35, 0.8];
+    const truth = (t: number) => 2000 * (1 + 0.0005 * t) * (1 + 0.25 * Math.sin((2 * Math.PI * (ctx.startDay + t)) / 365.25)) * week[t % 7]!;
+    const y = Array.from({ length: 800 }, (_, t) => truth(t) * (1 + 0.05 * normal(rng)));
+    const error = (n: number) => {
+      const f = forecastSeries(y.slice(0, n), ctx, { horizon: 60, levels: [0.8], candidates: ['regression'] });
+      let e = 0;
+      for (let h = 0; h < 60; h++) e += Math.abs(f.points[h]! - truth(n + h)) / truth(n + h);
+      return e / 60;
+    };
+    // 800 days: the season is fitted and the next 60 days follow it; 700 days: trend and weekdays only.
+    expect(error(800)).toBeLessThan(0.05);
+    expect(error(700)).toBeGreaterThan(2 * error(800));
+  });
+
   it('degrades gracefully: a spike, days of zero revenue, a short history', () => {
     const spiky = shopSeries(200, 3);
     spiky[150] = spiky[150]! * 25;

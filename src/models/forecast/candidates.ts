@@ -58,14 +58,22 @@ function holtWinters(y: ArrayLike<number>, kind: Seasonality, warm?: Record<stri
   };
 }
 
+/** A yearly season is fitted once the history covers this many years. */
+export const YEARLY_AFTER_YEARS = 2;
+const YEAR = 365.25;
+/** Fourier pairs of the yearly season: smooth, three parameters a side instead of 365. */
+const YEARLY_TERMS = 3;
+
 /**
- * Least squares on an intercept, a linear trend, day-of-week effects (Monday the baseline) and a
- * holiday effect when the training window holds a holiday (ml-regression).
+ * Least squares on an intercept, a linear trend, day-of-week effects (Monday the baseline), a holiday
+ * effect when the training window holds a holiday, and, with two years of history, a yearly season
+ * as YEARLY_TERMS sine/cosine pairs (ml-regression).
  */
 function regression(y: ArrayLike<number>, ctx: SeriesContext): FittedModel {
   const n = y.length;
   let holidays = false;
   for (let t = 0; t < n && !holidays; t++) holidays = ctx.holidays.has(ctx.startDay + t);
+  const yearly = n >= YEARLY_AFTER_YEARS * YEAR;
   const features = (t: number): number[] => {
     const day = ctx.startDay + t;
     // 1970-01-01 was a Thursday: (day + 3) mod 7 is 0 on Mondays.
@@ -73,6 +81,9 @@ function regression(y: ArrayLike<number>, ctx: SeriesContext): FittedModel {
     const row = [t];
     for (let d = 1; d < WEEK; d++) row.push(dow === d ? 1 : 0);
     if (holidays) row.push(ctx.holidays.has(day) ? 1 : 0);
+    if (yearly) {
+      for (let k = 1; k <= YEARLY_TERMS; k++) row.push(Math.sin((2 * Math.PI * k * day) / YEAR), Math.cos((2 * Math.PI * k * day) / YEAR));
+    }
     return row;
   };
   const x = Array.from({ length: n }, (_, t) => features(t));

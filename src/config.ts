@@ -109,6 +109,12 @@ export const configSchema = z.object({
   PRICING_MIN_RATIO: z.coerce.number().positive().max(1).default(0.7),
   PRICING_MAX_RATIO: z.coerce.number().min(1).max(100).default(1.5),
   PRICING_MAX_CHANGE: z.coerce.number().positive().max(1).default(0.1),
+  /** Demand momentum → price: per unit of relative change, capped at ± the cap. */
+  PRICING_SIGNAL_WEIGHT: z.coerce.number().min(0).max(1).default(0.1),
+  PRICING_SIGNAL_CAP: z.coerce.number().min(0).max(0.5).default(0.03),
+  /** Below the reorder point: up by this share; more than PRICING_OVERSTOCK_DAYS of sales on hand: down by it. */
+  PRICING_INVENTORY_STEP: z.coerce.number().min(0).max(0.5).default(0.03),
+  PRICING_OVERSTOCK_DAYS: z.coerce.number().positive().max(3650).default(180),
   /** Cents a recommended price ends in (`99` → x.99), or `none`. */
   PRICING_ENDING: z.string().default('99').transform((v, ctx) => {
     if (v === 'none') return null;
@@ -124,6 +130,8 @@ export const configSchema = z.object({
     const shape = z.record(z.string(), z.object({
       minMargin: z.number().min(0).optional(), minRatio: z.number().positive().optional(), maxRatio: z.number().positive().optional(),
       maxChange: z.number().positive().max(1).optional(), ending: z.number().int().min(0).max(99).nullable().optional(),
+      signalWeight: z.number().min(0).max(1).optional(), signalCap: z.number().min(0).max(0.5).optional(),
+      inventoryStep: z.number().min(0).max(0.5).optional(), overstockDays: z.number().positive().optional(),
     }).strict());
     try {
       const parsed = shape.safeParse(JSON.parse(v));

@@ -3,7 +3,6 @@ import { reconcileAll } from '../ingest/reconcile.ts';
 import type { Config } from '../config.ts';
 import { runForecasts } from '../models/forecast/run-forecasts.ts';
 import { writeRevenuePredictions } from '../models/forecast/write-back.ts';
-import { DEFAULT_SETTINGS } from '../models/pricing/recommend.ts';
 import { autoApply } from '../models/pricing/apply.ts';
 import { runPricing } from '../models/pricing/run-pricing.ts';
 import { refreshRollups } from '../models/kpis/rollups.ts';
@@ -17,7 +16,8 @@ import type { JobFn } from './runner.ts';
  */
 export function defineJobs(
   ctx: IngestContext & { config: Pick<Config, 'FORECAST_HORIZON_DAYS' | 'FORECAST_LEVELS' | 'FORECAST_HOLIDAYS' | 'FORECAST_WRITE_BACK' | 'PRICING_AUTO_APPLY' | 'PRICING_MIN_MARGIN'
-    | 'PRICING_MIN_RATIO' | 'PRICING_MAX_RATIO' | 'PRICING_MAX_CHANGE' | 'PRICING_ENDING' | 'PRICING_CATEGORY_SETTINGS'> },
+    | 'PRICING_MIN_RATIO' | 'PRICING_MAX_RATIO' | 'PRICING_MAX_CHANGE' | 'PRICING_ENDING' | 'PRICING_CATEGORY_SETTINGS'
+    | 'PRICING_SIGNAL_WEIGHT' | 'PRICING_SIGNAL_CAP' | 'PRICING_INVENTORY_STEP' | 'PRICING_OVERSTOCK_DAYS'> },
 ): Record<string, JobFn> {
   return {
     ingest: async ({ jobRunId }) => {
@@ -61,8 +61,9 @@ export function defineJobs(
       const c = ctx.config;
       const r = await runPricing(ctx.warehouse, {
         settings: {
-          ...DEFAULT_SETTINGS, minMargin: c.PRICING_MIN_MARGIN, minRatio: c.PRICING_MIN_RATIO, maxRatio: c.PRICING_MAX_RATIO,
-          maxChange: c.PRICING_MAX_CHANGE, ending: c.PRICING_ENDING,
+          minMargin: c.PRICING_MIN_MARGIN, minRatio: c.PRICING_MIN_RATIO, maxRatio: c.PRICING_MAX_RATIO, maxChange: c.PRICING_MAX_CHANGE,
+          ending: c.PRICING_ENDING, signalWeight: c.PRICING_SIGNAL_WEIGHT, signalCap: c.PRICING_SIGNAL_CAP,
+          inventoryStep: c.PRICING_INVENTORY_STEP, overstockDays: c.PRICING_OVERSTOCK_DAYS,
         },
         categories: c.PRICING_CATEGORY_SETTINGS,
       });

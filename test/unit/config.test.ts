@@ -29,4 +29,19 @@ describe('loadConfig', () => {
     expect(JSON.stringify(c)).not.toContain(key);
     expect(() => loadConfig({ API_KEYS: `${'a'.repeat(64)}:t:read+fly` })).toThrow(/unknown scope/);
   });
+
+  it('reads the model settings, and names each bad one', () => {
+    const c = loadConfig({ FORECAST_LEVELS: '95, 80', FORECAST_HOLIDAYS: '2026-12-25,2027-01-01', PRICING_ENDING: 'none',
+      PRICING_CATEGORY_SETTINGS: '{"grocery": {"minMargin": 0.05, "overstockDays": 90}}' });
+    expect(c).toMatchObject({ FORECAST_LEVELS: [80, 95], FORECAST_HOLIDAYS: ['2026-12-25', '2027-01-01'], PRICING_ENDING: null,
+      PRICING_CATEGORY_SETTINGS: { grocery: { minMargin: 0.05, overstockDays: 90 } }, PRICING_AUTO_APPLY: false, FORECAST_WRITE_BACK: false });
+    let err: unknown;
+    try {
+      loadConfig({ FORECAST_LEVELS: '80,120', FORECAST_HOLIDAYS: 'christmas', PRICING_ENDING: '1.5', PRICING_CATEGORY_SETTINGS: '{"toys": {"margin": 1}}', PRICING_MAX_CHANGE: '2' });
+    } catch (e) {
+      err = e;
+    }
+    const problems = (err as ConfigError).problems.map((p) => p.split(':')[0]);
+    expect(problems.sort()).toEqual(['FORECAST_HOLIDAYS', 'FORECAST_LEVELS', 'PRICING_CATEGORY_SETTINGS', 'PRICING_ENDING', 'PRICING_MAX_CHANGE']);
+  });
 });

@@ -188,6 +188,10 @@ export function poolElasticities<K>(items: readonly { key: K; category: string |
       mean = (item.raw.estimate * p + prior.mean * q) / (p + q);
       variance = 1 / (p + q);
       ownWeight = p / (p + q);
+      // Morris (1983): τ² and μ are estimates too; the further an estimate lies from μ, the more
+      // that matters. Without this term the intervals of outlying products were too narrow.
+      const shrink = 1 - ownWeight;
+      if (prior.count > 3) variance += (2 / (prior.count - 3)) * shrink ** 2 * (item.raw.estimate - prior.mean) ** 2;
     }
     const sd = Math.sqrt(variance);
     out.set(item.key, {

@@ -7,7 +7,9 @@ import { keyHashSql, rowHashSql } from './row-hash.ts';
  */
 
 const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-const lit = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+/** A SQL string literal (the same in DuckDB and PostgreSQL). */
+export const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+const lit = sqlString;
 
 const TYPE: Record<ColumnKind, string> = {
   text: 'VARCHAR', int: 'INTEGER', count: 'INTEGER', money: 'DECIMAL(18,2)', number: 'DOUBLE',
@@ -169,10 +171,11 @@ export function markChangedSql(spec: EntitySpec): string {
 }
 
 /**
- * A row's key as ingest_recent keeps it: tenant_id and the key columns as text, joined by '|'. The
- * same expression in PostgreSQL (`dialect` 'postgres', over the profile's output) names the same row.
+ * A row's key as text, as rejected_rows and ingest_recent keep it: tenant_id and the key columns
+ * joined by '|'. The same expression in PostgreSQL (`dialect` 'postgres', over the profile's output)
+ * names the same row.
  */
-export function recentKeySql(spec: EntitySpec, alias: string, dialect: 'postgres' | 'duckdb' = 'duckdb'): string {
+export function keyTextSql(spec: EntitySpec, alias: string, dialect: 'postgres' | 'duckdb' = 'duckdb'): string {
   const a = alias ? `${alias}.` : '';
   const text = dialect === 'postgres' ? 'text' : 'VARCHAR';
   return `concat_ws('|', ${['tenant_id', ...spec.key].map((k) => `${a}${ident(k)}::${text}`).join(', ')})`;
@@ -224,7 +227,7 @@ FROM read_csv(${lit(csvPath)}, header = true, auto_detect = false, columns = ${c
     stage,
     // The lookback re-reads a rejected row on every run: record each distinct version once.
     reject: (source, jobRunId) => `INSERT INTO rejected_rows (source, entity, tenant_id, key, reason, payload, row_hash, job_run_id, rejected_at)
-SELECT ${lit(source)}, ${lit(spec.entity)}, tenant_id, concat_ws('|', ${keyCols.map((k) => `${ident(k)}::VARCHAR`).join(', ')}), _reason, _payload, _hash::VARCHAR, ${jobRunId ?? 'NULL'}, now()::TIMESTAMP
+SELECT ${lit(source)}, ${lit(spec.entity)}, tenant_id, ${keyTextSql(spec, '')}, _reason, _payload, _hash::VARCHAR, ${jobRunId ?? 'NULL'}, now()::TIMESTAMP
 FROM ${from} x WHERE _reason IS NOT NULL AND NOT EXISTS (
   SELECT 1 FROM rejected_rows r WHERE r.source = ${lit(source)} AND r.entity = ${lit(spec.entity)} AND r.row_hash = x._hash::VARCHAR)`,
     // The table is scanned once, here, for its key fingerprints only; the candidates' other columns are
@@ -251,8 +254,8 @@ SEMI JOIN (SELECT t.rowid AS _rid FROM ${ident(spec.table)} t SEMI JOIN ${from} 
       return {
         any: `SELECT EXISTS (SELECT 1 FROM ingest_recent WHERE ${mine}) AS any`,
         // Older versions of the batch's keys go too: a row changed and changed back must not match a stale entry.
-        prune: `DELETE FROM ingest_recent WHERE ${mine} AND (cursor_ts < ${floor} OR key IN (SELECT ${recentKeySql(spec, '')} FROM ${from}))`,
-        insert: `INSERT INTO ingest_recent SELECT ${lit(source)}, ${lit(spec.entity)}, ${recentKeySql(spec, '')}, _hash, _cursor_ts FROM ${from} WHERE _cursor_ts >= ${floor}`,
+        prune: `DELETE FROM ingest_recent WHERE ${mine} AND (cursor_ts < ${floor} OR key IN (SELECT ${keyTextSql(spec, '')} FROM ${from}))`,
+        insert: `INSERT INTO ingest_recent SELECT ${lit(source)}, ${lit(spec.entity)}, ${keyTextSql(spec, '')}, _hash, _cursor_ts FROM ${from} WHERE _cursor_ts >= ${floor}`,
       };
     },
     swap: (columns) => [

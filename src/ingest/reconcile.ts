@@ -2,6 +2,7 @@ import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import { rm } from 'node:fs/promises';
 import { deleteGone, type BatchResult } from './load-batch.ts';
+import { sqlString as q } from './merge-sql.ts';
 import { copyToFile, pullQuery, queryColumns } from './pull.ts';
 import { fingerprintFromHexSql, rowHashSql } from './row-hash.ts';
 import { profileOf, pullAndLoad, scratchFile, sourceName, type IngestContext } from './run.ts';
@@ -18,7 +19,6 @@ export interface ReconcileResult {
 const KEY_LIST_LIMIT = 20_000;
 const KEY_CHUNK = 2_000;
 
-const q = (v: string): string => `'${v.replaceAll("'", "''")}'`;
 
 /**
  * The daily key reconciliation. Cursors cannot see deletes, nor updates at sources without an

@@ -28,6 +28,12 @@ export function fingerprintFromHexSql(hex: string): string {
   return `('0x' || ${[15, 13, 11, 9, 7, 5, 3, 1].map((p) => `substr(${hex}, ${p}, 2)`).join(' || ')})::UBIGINT`;
 }
 
+/** The other way, in Node: the hex PostgreSQL's rowHashSql yields for a fingerprint DuckDB stored. */
+export function fingerprintHex(n: string): string {
+  const be = BigInt(n).toString(16).padStart(16, '0');
+  return be.match(/../g)!.reverse().join('');
+}
+
 /**
  * The fingerprint of a row's key (tenant_id and the entity's key columns, typed values as text): a
  * UBIGINT the loader finds a batch's current versions by, scanning 8 bytes a row instead of the

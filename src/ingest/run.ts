@@ -9,9 +9,9 @@ import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import { getWatermark, loadBatch, type BatchHooks, type BatchInput, type BatchResult } from './load-batch.ts';
 import { loadProfile, type Profile } from './profile.ts';
-import { recentKeySql } from './merge-sql.ts';
+import { keyTextSql, sqlString } from './merge-sql.ts';
 import { copyThroughPipe, copyToFile, pullQuery, queryColumns } from './pull.ts';
-import { rowHashSql } from './row-hash.ts';
+import { fingerprintHex, rowHashSql } from './row-hash.ts';
 
 export interface IngestContext {
   config: Pick<Config, 'PROFILE' | 'TENANT_ID' | 'DEFAULT_CURRENCY' | 'LOOKBACK_MINUTES' | 'DUCKDB_PATH'>;
@@ -127,16 +127,9 @@ async function seenFilter(ctx: IngestContext, spec: EntitySpec, header: string[]
     { source: sourceName(ctx), entity: spec.entity, since },
   );
   if (seen.length === 0 || seen.length > SEEN_LIMIT) return null;
-  const lit = (v: string) => `'${v.replaceAll("'", "''")}'`;
-  const pairs = seen.map((r) => `(${lit(r.key)}, ${lit(fingerprintHex(r.h))})`).join(', ');
+  const pairs = seen.map((r) => `(${sqlString(r.key)}, ${sqlString(fingerprintHex(r.h))})`).join(', ');
   // Neither side can be NULL (concat_ws and md5 never are), so NOT IN means what it says.
-  return `(${recentKeySql(spec, 'q', 'postgres')}, ${rowHashSql(header, 'q', 'postgres')}) NOT IN (VALUES ${pairs})`;
-}
-
-/** The hex PostgreSQL's rowHashSql yields for a fingerprint DuckDB stored (little-endian bytes). */
-export function fingerprintHex(n: string): string {
-  const be = BigInt(n).toString(16).padStart(16, '0');
-  return be.match(/../g)!.reverse().join('');
+  return `(${keyTextSql(spec, 'q', 'postgres')}, ${rowHashSql(header, 'q', 'postgres')}) NOT IN (VALUES ${pairs})`;
 }
 
 /** True when a pulled CSV holds its header line only. */

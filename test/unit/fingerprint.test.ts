@@ -1,7 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { fingerprintHex } from '../../src/ingest/run.ts';
-import { fingerprintFromHexSql } from '../../src/ingest/row-hash.ts';
+import { fingerprintFromHexSql, fingerprintHex } from '../../src/ingest/row-hash.ts';
 
 describe('row fingerprints between DuckDB and PostgreSQL', () => {
   it('turn DuckDB\'s md5_number_upper into the first 8 bytes of the md5 hex PostgreSQL computes, and back', async () => {

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Config } from '../../config.ts';
 import { FORECAST_GRANULARITIES, getAccuracy, getForecast } from '../../models/forecast/get-forecast.ts';
+import { isoFromSql, jobLogSql, jobStale } from '../../models/kpis/common.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { requireScope, resolveTenant } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
@@ -58,12 +59,8 @@ const jsonOrCsv = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 
 async function jobFreshness(wh: Warehouse, now: Date): Promise<{ computed_at: string | null; stale: boolean }> {
-  const [r] = await wh.query<{ last_ok: string | null; last_status: string | null }>(`
-    SELECT (SELECT max(finished_at)::VARCHAR FROM job_runs WHERE job = 'forecast' AND status = 'succeeded') AS last_ok,
-           (SELECT status FROM job_runs WHERE job = 'forecast' ORDER BY started_at DESC LIMIT 1) AS last_status`);
-  const lastOk = r?.last_ok ? `${r.last_ok.replace(' ', 'T')}Z` : null;
-  const stale = !lastOk || r?.last_status === 'failed' || now.getTime() - Date.parse(lastOk) > FORECAST_STALE_HOURS * 3_600_000;
-  return { computed_at: lastOk, stale };
+  const [r] = await wh.query<{ last_ok: string | null; last_status: string | null }>(`SELECT ${jobLogSql('forecast')}`);
+  return { computed_at: isoFromSql(r?.last_ok), stale: jobStale(r, now, FORECAST_STALE_HOURS * 3_600_000) };
 }
 
 function tenantOf(c: Context<AppEnv>, tenant: string | undefined): string {

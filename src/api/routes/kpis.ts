@@ -161,7 +161,6 @@ function authorise(c: Context<AppEnv>, q: RangeInput & { tenant?: string | undef
   return { range: { tenantId, from, to }, echo: { from: from.toISOString(), to: to.toISOString(), tz: q.tz } };
 }
 
-
 /** getSummaries returns one result per window asked for; the first always exists. */
 function emptyGuard(): never {
   throw new Error('summary query returned no window');

@@ -1,4 +1,5 @@
 import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
+import { weekday } from '../days.ts';
 import { fitHoltWinters, hwFilter, hwForecast, type HwParams, type Seasonality } from './holt-winters.ts';
 
 /** The weekly season of a daily series. */
@@ -49,8 +50,8 @@ function seasonalNaive(y: ArrayLike<number>): FittedModel {
 
 function holtWinters(y: ArrayLike<number>, kind: Seasonality, warm?: Record<string, number>, keep = false): FittedModel {
   const warmStart = warm && 'alpha' in warm ? (warm as unknown as HwParams) : undefined;
-  const params = keep && warmStart ? warmStart : fitHoltWinters(y, WEEK, kind, { warmStart }).params;
-  const { state } = hwFilter(y, WEEK, kind, params);
+  // Kept parameters only need the recursions run over the longer history; a fit has run them already.
+  const { params, state } = keep && warmStart ? { params: warmStart, state: hwFilter(y, WEEK, kind, warmStart).state } : fitHoltWinters(y, WEEK, kind, { warmStart });
   return {
     name: kind === 'additive' ? 'hw_additive' : 'hw_multiplicative',
     params: { ...params },
@@ -76,8 +77,7 @@ function regression(y: ArrayLike<number>, ctx: SeriesContext): FittedModel {
   const yearly = n >= YEARLY_AFTER_YEARS * YEAR;
   const features = (t: number): number[] => {
     const day = ctx.startDay + t;
-    // 1970-01-01 was a Thursday: (day + 3) mod 7 is 0 on Mondays.
-    const dow = (((day + 3) % WEEK) + WEEK) % WEEK;
+    const dow = weekday(day);
     const row = [t];
     for (let d = 1; d < WEEK; d++) row.push(dow === d ? 1 : 0);
     if (holidays) row.push(ctx.holidays.has(day) ? 1 : 0);

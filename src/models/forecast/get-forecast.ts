@@ -1,6 +1,8 @@
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { periodInterval } from './intervals.ts';
-import { dayNumber, type ForecastMetric, isoDay, readDailySeries } from './run-forecasts.ts';
+import { dayNumber, isoDay, lastCompleteDay, weekday } from '../days.ts';
+import { isoFromSql } from '../kpis/common.ts';
+import { type ForecastMetric, readDailySeries } from './run-forecasts.ts';
 
 /** Reads stored forecast runs for the API: the latest run per series, and past runs scored against actuals. */
 
@@ -51,7 +53,7 @@ export interface ForecastSeries {
   periods: ForecastPeriod[];
 }
 
-const iso = (sql: string) => `${sql.replace(' ', 'T')}Z`;
+const iso = (sql: string) => isoFromSql(sql)!;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const paths = (json: string): Float64Array[] =>
   (JSON.parse(json) as (number | null)[][]).map((p) => Float64Array.from(p, (v) => (v === null ? NaN : v)));
@@ -59,7 +61,7 @@ const paths = (json: string): Float64Array[] =>
 /** Day numbers grouped into periods: each day alone, ISO weeks (Monday first) or calendar months, UTC. */
 export function periodStart(day: number, g: ForecastGranularity): number {
   if (g === 'day') return day;
-  if (g === 'week') return day - ((((day + 3) % 7) + 7) % 7);
+  if (g === 'week') return day - weekday(day);
   const d = new Date(day * 86_400_000);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 86_400_000;
 }
@@ -145,9 +147,9 @@ export interface RunAccuracy {
 export async function getAccuracy(
   wh: Warehouse, q: { tenantId: string; metric: ForecastMetric; currency?: string; limit: number; levels: number[] },
 ): Promise<RunAccuracy[]> {
-  const [state] = await wh.query<{ as_of: string | null }>(`SELECT as_of::VARCHAR AS as_of FROM kpi_rollup_state`);
-  if (!state?.as_of) return [];
-  const lastDay = dayNumber(state.as_of) - 1;
+  const state = await lastCompleteDay(wh);
+  if (!state) return [];
+  const { lastDay } = state;
   const actual = new Map<string, DailyLookup>();
   for (const s of await readDailySeries(wh, lastDay)) {
     if (s.tenantId === q.tenantId && s.metric === q.metric) actual.set(s.currency ?? '', { start: s.startDay, values: s.values });

@@ -1,4 +1,5 @@
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
+import { dayNumber, isoDay, lastCompleteDay } from '../days.ts';
 import { seasonalScale } from './backtest.ts';
 import { forecastSeries, type SeriesForecast } from './forecast.ts';
 
@@ -28,9 +29,6 @@ export interface DailySeries {
   values: Float64Array;
 }
 
-const DAY_MS = 86_400_000;
-export const dayNumber = (iso: string): number => Math.floor(Date.parse(`${iso.slice(0, 10)}T00:00:00Z`) / DAY_MS);
-export const isoDay = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
 /**
  * Daily net revenue per tenant and currency (succeeded and refunded payments, less refunds) and daily
@@ -67,9 +65,9 @@ const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'number'
  * per series. Returns how many runs were written.
  */
 export async function runForecasts(wh: Warehouse, opts: ForecastJobOptions): Promise<{ runs: number; asOf: string | null; lastDay: string | null }> {
-  const [state] = await wh.query<{ as_of: string | null }>(`SELECT as_of::VARCHAR AS as_of FROM kpi_rollup_state`);
-  if (!state?.as_of) return { runs: 0, asOf: null, lastDay: null };
-  const lastDay = dayNumber(state.as_of) - 1;
+  const state = await lastCompleteDay(wh);
+  if (!state) return { runs: 0, asOf: null, lastDay: null };
+  const { lastDay } = state;
   const holidays = new Set(opts.holidays.map(dayNumber));
   const computedAt = (opts.now?.() ?? new Date()).toISOString();
   const results: { s: DailySeries; f: SeriesForecast }[] = [];
@@ -86,7 +84,7 @@ export async function runForecasts(wh: Warehouse, opts: ForecastJobOptions): Pro
           $scores::JSON, $params::JSON, $coverage::JSON, $errors::JSON, $scale)
         RETURNING run_id`, {
         tenant: s.tenantId, metric: s.metric, currency: s.currency, computed: computedAt.replace('T', ' ').replace('Z', ''),
-        asOf: state.as_of, lastDay: isoDay(lastDay), horizon: opts.horizon, model: f.model, choice: f.choice, history: s.values.length,
+        asOf: state.asOf, lastDay: isoDay(lastDay), horizon: opts.horizon, model: f.model, choice: f.choice, history: s.values.length,
         scores: json(f.scores), params: json(f.params),
         coverage: json(Object.fromEntries([...f.coverage].map(([l, c]) => [String(Math.round(l * 100)), c]))),
         errors: json(f.errors.paths.map((p) => [...p])),
@@ -99,5 +97,5 @@ export async function runForecasts(wh: Warehouse, opts: ForecastJobOptions): Pro
       if (rows.length) await conn.run(`INSERT INTO forecast_points (run_id, day, h, point, bounds) VALUES ${rows.join(', ')}`);
     }
   });
-  return { runs: results.length, asOf: state.as_of, lastDay: isoDay(lastDay) };
+  return { runs: results.length, asOf: state.asOf, lastDay: isoDay(lastDay) };
 }

@@ -43,6 +43,19 @@ export interface Freshness {
   stale: boolean;
 }
 
+/** Columns `last_status` (of the last finished run) and `last_ok` (its last success) of a job, for a SELECT list. */
+export function jobLogSql(job: 'ingest' | 'forecast'): string {
+  return `(SELECT status FROM job_runs WHERE job = '${job}' AND finished_at IS NOT NULL AND status IN ('succeeded', 'failed')
+        ORDER BY finished_at DESC, id DESC LIMIT 1) AS last_status,
+      (SELECT max(finished_at) FROM job_runs WHERE job = '${job}' AND status = 'succeeded') AS last_ok`;
+}
+
+/** Stale: the job never succeeded, its last finished run failed, or its last success is older than `limitMs`. */
+export function jobStale(log: { last_status: string | null; last_ok: string | null } | undefined, now: Date, limitMs: number): boolean {
+  const lastOk = isoFromSql(log?.last_ok);
+  return !lastOk || log?.last_status === 'failed' || now.getTime() - Date.parse(lastOk) > limitMs;
+}
+
 /**
  * Freshness of every KPI response: rollup state plus the ingest job log. `staleAfterMinutes` is
  * Config.STALE_AFTER_MINUTES.
@@ -52,13 +65,9 @@ export async function getFreshness(wh: Warehouse, now: Date, staleAfterMinutes: 
     SELECT
       (SELECT as_of FROM kpi_rollup_state WHERE id = 1) AS as_of,
       (SELECT computed_at FROM kpi_rollup_state WHERE id = 1) AS computed_at,
-      (SELECT status FROM job_runs WHERE job = 'ingest' AND finished_at IS NOT NULL AND status IN ('succeeded', 'failed')
-        ORDER BY finished_at DESC, id DESC LIMIT 1) AS last_status,
-      (SELECT max(finished_at) FROM job_runs WHERE job = 'ingest' AND status = 'succeeded') AS last_ok`);
+      ${jobLogSql('ingest')}`);
   const r = rows[0];
-  const lastOk = isoFromSql(r?.last_ok);
-  const stale = !lastOk || r?.last_status === 'failed' || now.getTime() - Date.parse(lastOk) > staleAfterMinutes * 60_000;
-  return { as_of: isoFromSql(r?.as_of), computed_at: isoFromSql(r?.computed_at), stale };
+  return { as_of: isoFromSql(r?.as_of), computed_at: isoFromSql(r?.computed_at), stale: jobStale(r, now, staleAfterMinutes * 60_000) };
 }
 
 /**

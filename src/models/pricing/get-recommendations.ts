@@ -1,4 +1,5 @@
 import type { Warehouse } from '../../warehouse/warehouse.ts';
+import { isoFromSql } from '../kpis/common.ts';
 
 export const CONFIDENCES = ['low', 'medium', 'high'] as const;
 export type Confidence = (typeof CONFIDENCES)[number];
@@ -24,7 +25,7 @@ export interface RecommendationPage {
   items: RecommendationRow[];
 }
 
-const iso = (sql: string) => `${sql.replace(' ', 'T')}Z`;
+const iso = (sql: string) => isoFromSql(sql)!;
 
 /** The latest pricing run of a tenant, filtered and paginated (largest moves first). */
 export async function getRecommendations(wh: Warehouse, q: {

@@ -1,5 +1,6 @@
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
-import { dayNumber, isoDay } from '../forecast/run-forecasts.ts';
+import { dayNumber, isoDay, lastCompleteDay, weekday } from '../days.ts';
+import { sqlString } from '../../ingest/merge-sql.ts';
 import { type DayObservation, estimateElasticity, poolElasticities, type RawElasticity } from './elasticity.ts';
 import { type PricingSettings, type ProductInput, recommend } from './recommend.ts';
 
@@ -37,9 +38,9 @@ interface ProductRow {
 }
 
 export async function runPricing(wh: Warehouse, opts: PricingJobOptions): Promise<{ runs: number; products: number; asOf: string | null }> {
-  const [state] = await wh.query<{ as_of: string | null }>(`SELECT as_of::VARCHAR AS as_of FROM kpi_rollup_state`);
-  if (!state?.as_of) return { runs: 0, products: 0, asOf: null };
-  const lastDay = dayNumber(state.as_of) - 1;
+  const state = await lastCompleteDay(wh);
+  if (!state) return { runs: 0, products: 0, asOf: null };
+  const { lastDay } = state;
   const firstDay = lastDay - HISTORY_DAYS + 1;
   const products = await wh.query<ProductRow>(`
     SELECT tenant_id, product_id, category, currency, base_price::DOUBLE AS base_price, base_cost::DOUBLE AS base_cost,
@@ -81,12 +82,13 @@ export async function runPricing(wh: Warehouse, opts: PricingJobOptions): Promis
   for (const tenant of new Set(products.map((p) => p.tenant_id))) {
     const mine = products.filter((p) => p.tenant_id === tenant);
     const histories = new Map<string, DayObservation[]>();
-    const raws = mine.map((p) => {
+    const raws = new Map<string, RawElasticity>();
+    for (const p of mine) {
       const days = dailyHistory(salesBy.get(key(tenant, p.product_id)), firstDay, lastDay, p.current_price, shopUnits.get(tenant));
       histories.set(p.product_id, days);
-      return { key: p.product_id, category: p.category, raw: estimateElasticity(days) as RawElasticity };
-    });
-    const pooled = poolElasticities(raws);
+      raws.set(p.product_id, estimateElasticity(days));
+    }
+    const pooled = poolElasticities(mine.map((p) => ({ key: p.product_id, category: p.category, raw: raws.get(p.product_id)! })));
     const rows: string[] = [];
     for (const p of mine) {
       const e = pooled.get(p.product_id)!;
@@ -103,14 +105,14 @@ export async function runPricing(wh: Warehouse, opts: PricingJobOptions): Promis
       const r = recommend(input, s);
       rows.push(`(${[
         lit(p.product_id), lit(p.category), lit(p.currency), r.currentPrice, r.price, r.changePct,
-        e.mean, e.sd, e.lo, e.hi, lit(e.source), lit(e.confidence), num(raws.find((x) => x.key === p.product_id)!.raw.estimate),
+        e.mean, e.sd, e.lo, e.hi, lit(e.source), lit(e.confidence), num(raws.get(p.product_id)!.estimate),
         num(r.optimalPrice), lit(JSON.stringify(r.expected)), lit(JSON.stringify(r.factors)), lit(JSON.stringify(r.boundBy)), lit(r.reason),
       ].join(', ')})`);
     }
     await wh.transaction(async (conn) => {
       const [run] = await all<{ run_id: string }>(conn, `
         INSERT INTO pricing_runs (tenant_id, computed_at, as_of, last_day, settings) VALUES ($t, $c::TIMESTAMP, $a::TIMESTAMP, $d::DATE, $s::JSON) RETURNING run_id`,
-        { t: tenant, c: computedAt, a: state.as_of, d: isoDay(lastDay), s: JSON.stringify({ default: opts.settings, categories: opts.categories }) });
+        { t: tenant, c: computedAt, a: state.asOf, d: isoDay(lastDay), s: JSON.stringify({ default: opts.settings, categories: opts.categories }) });
       if (rows.length) {
         await conn.run(`INSERT INTO pricing_recommendations (run_id, product_id, category, currency, current_price, price, change_pct,
           elasticity, elasticity_sd, elasticity_lo, elasticity_hi, elasticity_source, confidence, own_estimate, optimal_price,
@@ -120,7 +122,7 @@ export async function runPricing(wh: Warehouse, opts: PricingJobOptions): Promis
     });
     runs++;
   }
-  return { runs, products: products.length, asOf: state.as_of };
+  return { runs, products: products.length, asOf: state.asOf };
 }
 
 /**
@@ -141,7 +143,7 @@ export function dailyHistory(
   for (let d = first; d <= last; d++) {
     const s = sales?.get(d);
     if (s && s.units > 0) price = s.gross / s.units;
-    days.push({ t: d - first, dow: (((d + 3) % 7) + 7) % 7, price, units: s?.units ?? 0, ...(shop ? { exposure: shop.get(d) ?? 0 } : {}) });
+    days.push({ t: d - first, dow: weekday(d), price, units: s?.units ?? 0, ...(shop ? { exposure: shop.get(d) ?? 0 } : {}) });
   }
   return days;
 }
@@ -156,5 +158,5 @@ function signals(recent: { views: number; cart_adds: number; sales: number } | u
   return { views: change(recent.views, base.views), cartAdds: change(recent.cart_adds, base.cart_adds), conversion: cr !== null && cb ? cr / cb - 1 : null };
 }
 
-const lit = (v: string | null) => (v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`);
+const lit = (v: string | null) => (v === null ? 'NULL' : sqlString(v));
 const num = (v: number | null) => (v === null || !Number.isFinite(v) ? 'NULL' : String(v));

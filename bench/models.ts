@@ -3,10 +3,19 @@
  *   - revenue forecasts for 100 daily series (every candidate backtested, intervals, coverage) against
  *     the seasonal naive candidate alone on the same series, and how the cost grows with history;
  *   - price recommendations for 10,000 products (own fit, pooling, optimum, guardrails) and how the
- *     cost grows with history.
+ *     cost grows with history;
+ *   - A/B test results for 100 experiments × 1M units (and 100 × 100k, to show the growth) against
+ *     the bare GROUP BY of the arms' counts and sums over the same table.
  * Synthetic inputs from a seeded generator; prints figures, asserts nothing.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../src/config.ts';
+import { experimentOptions } from '../src/jobs/definitions.ts';
+import { computeExperiments } from '../src/models/experiments/run-experiments.ts';
+import { Warehouse } from '../src/warehouse/warehouse.ts';
 import { forecastSeries } from '../src/models/forecast/forecast.ts';
 import { type DayObservation, estimateElasticity, poolElasticities } from '../src/models/pricing/elasticity.ts';
 import { DEFAULT_SETTINGS, recommend } from '../src/models/pricing/recommend.ts';
@@ -36,7 +45,7 @@ function productDays(days: number, seed: number): DayObservation[] {
 
 const secs = (ms: number) => (ms / 1000).toFixed(2);
 
-export function benchModels(): void {
+export async function benchModels(): Promise<void> {
   console.log('\n## Models');
   const ctx = { startDay: 20000, holidays: new Set<number>() };
   const timeForecasts = (days: number, candidates?: ('seasonal_naive')[]) => {
@@ -68,6 +77,43 @@ export function benchModels(): void {
   const p730 = timePricing(730);
   console.log(`pricing, 10,000 products × 365 days: ${secs(p365)} s (${(p365 / 10_000).toFixed(2)} ms a product: Poisson fit, pooling, optimum, guardrails)`);
   console.log(`pricing, 10,000 products × 730 days: ${secs(p730)} s (${(p730 / p365).toFixed(2)}x for twice the history: each fit is linear in the days)`);
+  for (const units of [100_000, 1_000_000]) await benchExperiments(100, units);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) benchModels();
+/**
+ * `experiments` × `units` generated straight into a warehouse's experiment_units (10% conversion,
+ * revenue for converters, 50/50 split), then the experiments job's read and analysis timed against a
+ * GROUP BY of the arms' counts and sums alone.
+ */
+export async function benchExperiments(experiments: number, units: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'pricecast-bench-exp-'));
+  try {
+    const config = loadConfig({ DUCKDB_PATH: join(dir, 'w.duckdb') });
+    const wh = await Warehouse.fromConfig(config);
+    const tGen = performance.now();
+    await wh.withWriter(async (c) => {
+      await c.run(`INSERT INTO experiments (tenant_id, experiment_id, name, metric, status, variants, started_at, _key)
+        SELECT 'default', 'exp' || i, 'experiment ' || i, 'conversion', 'completed', '{"A": {}, "B": {}}', TIMESTAMP '2026-01-01', i
+        FROM range(${experiments}) t(i)`);
+      await c.run(`INSERT INTO experiment_units (tenant_id, experiment_id, unit_id, variant, converted, revenue, ts, _key)
+        SELECT 'default', 'exp' || (i // ${units}), 'u' || (i % ${units}), CASE WHEN random() < 0.5 THEN 'A' ELSE 'B' END, c,
+               CASE WHEN c THEN round(20 + 60 * random(), 2) ELSE 0 END, TIMESTAMP '2026-01-01' + to_seconds(i % 2592000), i
+        FROM (SELECT i, random() < 0.1 AS c FROM range(${experiments * units}) t(i))`);
+    });
+    const genMs = performance.now() - tGen;
+    const tBase = performance.now();
+    await wh.query(`SELECT experiment_id, variant, count(*), count(*) FILTER (WHERE converted), sum(revenue::DOUBLE), sum(revenue::DOUBLE ^ 2)
+      FROM experiment_units GROUP BY ALL`);
+    const baseMs = performance.now() - tBase;
+    const t = performance.now();
+    const results = await computeExperiments(wh, experimentOptions(config));
+    const ms = performance.now() - t;
+    await wh.close();
+    console.log(`experiments, ${experiments} × ${units.toLocaleString('en-US')} units: ${secs(ms)} s for ${results.length} results `
+      + `(${(ms / baseMs).toFixed(1)}x the bare GROUP BY of counts and sums, ${secs(baseMs)} s; generating the units took ${secs(genMs)} s)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await benchModels();

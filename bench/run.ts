@@ -208,4 +208,4 @@ try {
   await server.stop();
   rmSync(work, { recursive: true, force: true });
 }
-benchModels();
+await benchModels();

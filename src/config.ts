@@ -142,6 +142,31 @@ export const configSchema = z.object({
     }
     return z.NEVER;
   }),
+  /** A/B test results (hourly: running experiments are judged on anytime-valid results, so looking often is safe). */
+  EXPERIMENTS_SCHEDULE: cronExpr.default('23 * * * *'),
+  EXPERIMENTS_ALPHA: z.coerce.number().gt(0).lt(0.5).default(0.05),
+  /** N* of the confidence sequences: the total units at which they are tightest (GrowthBook's default). */
+  EXPERIMENTS_SEQUENTIAL_TUNING: z.coerce.number().int().min(10).max(1e9).default(5000),
+  /** Gaussian prior on the relative lift: `flat`, or `mean,sd` (e.g. `0,0.3`). */
+  EXPERIMENTS_PRIOR: z.string().default('flat').transform((v, ctx) => {
+    if (v === 'flat') return { mean: 0, variance: Infinity };
+    const [mean, sd] = v.split(',').map((x) => Number(x.trim()));
+    if (mean === undefined || sd === undefined || !Number.isFinite(mean) || !Number.isFinite(sd) || sd <= 0 || v.split(',').length !== 2) {
+      ctx.addIssue({ code: 'custom', message: 'must be "flat" or "mean,sd" with sd > 0' });
+      return z.NEVER;
+    }
+    return { mean, variance: sd * sd };
+  }),
+  /** Adjustment of p-values when an experiment has several treatment arms. */
+  EXPERIMENTS_CORRECTION: z.enum(['holm', 'bh']).default('holm'),
+  EXPERIMENTS_SRM_ALPHA: z.coerce.number().gt(0).lt(0.5).default(0.001),
+  EXPERIMENTS_SRM_MIN_UNITS: intFrom(100, 2, 1e9),
+  /** Relative effect the power figures ("units still needed") are for. */
+  EXPERIMENTS_TARGET_LIFT: z.coerce.number().gt(0).max(10).default(0.05),
+  /** Revenue is also reported capped at this percentile of the non-zero values; 0 turns it off. */
+  EXPERIMENTS_WINSORIZE: z.coerce.number().min(0).lt(1).default(0.99),
+  EXPERIMENTS_DRAWS: intFrom(10_000, 100, 10_000_000),
+  EXPERIMENTS_SEED: intFrom(1, 0, 2 ** 31 - 1),
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   LOOKBACK_MINUTES: intFrom(10, 0, 24 * 60),
   /** A result is `stale` when its last successful job is older than this, or the last run failed. */

@@ -70,6 +70,7 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
         { job: 'reconcile', cron: config.RECONCILE_SCHEDULE },
         { job: 'forecast', cron: config.FORECAST_SCHEDULE },
         { job: 'pricing', cron: config.PRICING_SCHEDULE },
+        { job: 'experiments', cron: config.EXPERIMENTS_SCHEDULE },
       ], logger)
     : null;
 

@@ -98,7 +98,7 @@ export const ENTITIES: Record<string, EntitySpec> = {
       c('raw_status', 'text'), c('variants', 'json'), c('started_at', 'timestamp')],
   },
   experiment_units: {
-    entity: 'experiment_units', table: 'experiment_units', key: ['experiment_id', 'unit_id'],
+    entity: 'experiment_units', table: 'experiment_units', key: ['experiment_id', 'unit_id', 'variant'],
     columns: [c('experiment_id', 'text', { required: true }), c('unit_id', 'text', { required: true }), c('variant', 'text', { required: true }),
       c('converted', 'bool'), c('revenue', 'money'), c('ts', 'timestamp')],
   },

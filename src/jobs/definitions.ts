@@ -5,6 +5,7 @@ import { runForecasts } from '../models/forecast/run-forecasts.ts';
 import { writeRevenuePredictions } from '../models/forecast/write-back.ts';
 import { autoApply } from '../models/pricing/apply.ts';
 import { runPricing } from '../models/pricing/run-pricing.ts';
+import { runExperiments, type ExperimentJobOptions } from '../models/experiments/run-experiments.ts';
 import { refreshRollups } from '../models/kpis/rollups.ts';
 import type { JobFn } from './runner.ts';
 
@@ -12,12 +13,12 @@ import type { JobFn } from './runner.ts';
  * The jobs pricecast runs. `ingest` pulls every entity incrementally then refreshes the rollups of the
  * days that moved; `reconcile` (daily) finds deletes and changes the cursors cannot see; `rollups`
  * rebuilds every rollup from the facts; `forecast` (daily) forecasts revenue and orders per series;
- * `pricing` (daily) recommends a price per product.
+ * `pricing` (daily) recommends a price per product; `experiments` (hourly) analyses every A/B test.
  */
 export function defineJobs(
   ctx: IngestContext & { config: Pick<Config, 'FORECAST_HORIZON_DAYS' | 'FORECAST_LEVELS' | 'FORECAST_HOLIDAYS' | 'FORECAST_WRITE_BACK' | 'PRICING_AUTO_APPLY' | 'PRICING_MIN_MARGIN'
     | 'PRICING_MIN_RATIO' | 'PRICING_MAX_RATIO' | 'PRICING_MAX_CHANGE' | 'PRICING_ENDING' | 'PRICING_CATEGORY_SETTINGS'
-    | 'PRICING_SIGNAL_WEIGHT' | 'PRICING_SIGNAL_CAP' | 'PRICING_INVENTORY_STEP' | 'PRICING_OVERSTOCK_DAYS'> },
+    | 'PRICING_SIGNAL_WEIGHT' | 'PRICING_SIGNAL_CAP' | 'PRICING_INVENTORY_STEP' | 'PRICING_OVERSTOCK_DAYS' | ExperimentSettingKey> },
 ): Record<string, JobFn> {
   return {
     ingest: async ({ jobRunId }) => {
@@ -72,5 +73,23 @@ export function defineJobs(
         : null;
       return { rowsOut: r.products, detail: { ...r, autoApply: applied && { applied: applied.applied, refused: applied.refused } } };
     },
+    experiments: async () => {
+      const r = await runExperiments(ctx.warehouse, experimentOptions(ctx.config));
+      return { rowsOut: r.experiments, detail: r };
+    },
+  };
+}
+
+type ExperimentSettingKey = 'EXPERIMENTS_ALPHA' | 'EXPERIMENTS_SEQUENTIAL_TUNING' | 'EXPERIMENTS_PRIOR' | 'EXPERIMENTS_CORRECTION' | 'EXPERIMENTS_SRM_ALPHA'
+  | 'EXPERIMENTS_SRM_MIN_UNITS' | 'EXPERIMENTS_TARGET_LIFT' | 'EXPERIMENTS_WINSORIZE' | 'EXPERIMENTS_DRAWS' | 'EXPERIMENTS_SEED';
+
+export function experimentOptions(c: Pick<Config, ExperimentSettingKey>): ExperimentJobOptions {
+  return {
+    settings: {
+      alpha: c.EXPERIMENTS_ALPHA, sequentialTuning: c.EXPERIMENTS_SEQUENTIAL_TUNING, prior: c.EXPERIMENTS_PRIOR, correction: c.EXPERIMENTS_CORRECTION,
+      srmAlpha: c.EXPERIMENTS_SRM_ALPHA, srmMinUnits: c.EXPERIMENTS_SRM_MIN_UNITS, targetLift: c.EXPERIMENTS_TARGET_LIFT,
+      draws: c.EXPERIMENTS_DRAWS, seed: c.EXPERIMENTS_SEED,
+    },
+    winsorize: c.EXPERIMENTS_WINSORIZE,
   };
 }

@@ -258,6 +258,24 @@ CREATE TABLE pricing_idempotency (
   tenant_id VARCHAR NOT NULL, idempotency_key VARCHAR NOT NULL, request_hash VARCHAR NOT NULL, response JSON NOT NULL,
   created_at TIMESTAMP NOT NULL, PRIMARY KEY (tenant_id, idempotency_key));`,
   },
+  {
+    version: 11,
+    name: 'experiment units keyed by arm; experiment runs',
+    // A unit in two arms (an assignment bug, or a re-assignment) used to keep only its last row: the
+    // key now includes the variant, so both rows stay and the analysis can flag and exclude the unit.
+    // Its fingerprint is recomputed; the seen-row list of the entity is dropped (its keys changed).
+    sql: `
+UPDATE experiment_units SET _key = ${keyHashSql(['tenant_id', 'experiment_id', 'unit_id', 'variant'], 'experiment_units')};
+DELETE FROM ingest_recent WHERE entity = 'experiment_units';
+CREATE SEQUENCE experiment_runs_seq;
+CREATE TABLE experiment_runs (
+  run_id BIGINT PRIMARY KEY DEFAULT nextval('experiment_runs_seq'), tenant_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL,
+  as_of TIMESTAMP, settings JSON);
+CREATE TABLE experiment_results (
+  run_id BIGINT NOT NULL, experiment_id VARCHAR NOT NULL, name VARCHAR, status VARCHAR, metric VARCHAR,
+  started_at TIMESTAMP, last_unit_at TIMESTAMP, units BIGINT NOT NULL, multi_arm_units BIGINT NOT NULL,
+  winsor_cap DOUBLE, srm_p DOUBLE, srm_flagged BOOLEAN NOT NULL, result JSON NOT NULL);`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

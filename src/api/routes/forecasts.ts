@@ -1,12 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import type { Config } from '../../config.ts';
 import { FORECAST_GRANULARITIES, getAccuracy, getForecast } from '../../models/forecast/get-forecast.ts';
 import { isoFromSql, jobLogSql, jobStale } from '../../models/kpis/common.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { requireScope, resolveTenant } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
+import { csvFormat, readTenant, tenantParam } from '../params.ts';
 import { problemResponses } from '../errors.ts';
 
 export interface ForecastRouteDeps {
@@ -18,11 +17,8 @@ export interface ForecastRouteDeps {
 /** A forecast is stale when the daily job's last run failed or none succeeded in this long. */
 const FORECAST_STALE_HOURS = 26;
 
-const tenantParam = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -').optional()
-  .openapi({ description: "Tenant to read; defaults to the key's own. Only admin keys may read another tenant." });
 const currencyParam = z.string().regex(/^[A-Za-z]{3}$/, 'must be a three-letter currency code').transform((v) => v.toUpperCase()).optional()
   .openapi({ description: 'Only this currency (default: every currency the tenant has revenue in).', example: 'USD' });
-const csvFormat = z.enum(['json', 'csv']).optional().openapi({ description: 'Response format; `Accept: text/csv` also selects CSV.' });
 
 const intervalSchema = z.object({ lo: z.number(), hi: z.number() }).nullable();
 const periodSchema = z.object({
@@ -63,11 +59,6 @@ async function jobFreshness(wh: Warehouse, now: Date): Promise<{ computed_at: st
   return { computed_at: isoFromSql(r?.last_ok), stale: jobStale(r, now, FORECAST_STALE_HOURS * 3_600_000) };
 }
 
-function tenantOf(c: Context<AppEnv>, tenant: string | undefined): string {
-  const tenantId = resolveTenant(requireScope(c.get('principal'), 'read'), tenant);
-  c.set('tenantId', tenantId);
-  return tenantId;
-}
 
 
 export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastRouteDeps): void {
@@ -105,7 +96,7 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const tenantId = tenantOf(c, q.tenant);
+      const tenantId = readTenant(c, q.tenant);
       const [series, fresh] = await Promise.all([
         getForecast(wh, { tenantId, metric: 'revenue_net', horizon: q.horizon, granularity: q.granularity, levels: q.levels, currency: q.currency }),
         jobFreshness(wh, deps.now()),
@@ -145,7 +136,7 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const tenantId = tenantOf(c, q.tenant);
+      const tenantId = readTenant(c, q.tenant);
       const [runs, fresh] = await Promise.all([
         getAccuracy(wh, { tenantId, metric: 'revenue_net', currency: q.currency, limit: q.limit, levels: q.levels }),
         jobFreshness(wh, deps.now()),

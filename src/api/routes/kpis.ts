@@ -11,8 +11,8 @@ import type { KpiCache } from '../../models/kpis/cache.ts';
 import { getSummaries } from '../../models/kpis/get-summary.ts';
 import { getTimeseries, TIMESERIES_METRICS } from '../../models/kpis/get-timeseries.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { requireScope, resolveTenant } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
+import { csvFormat, readTenant, tenantParam } from '../params.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
 import { problemResponses } from '../errors.ts';
 import { previousPeriod, type RangeInput, resolveRange } from '../time-range.ts';
@@ -35,11 +35,8 @@ const rangeParams = {
   to: z.string().optional().openapi({ description: 'Range end, exclusive; same formats as `from`. Default: now.', example: '2024-04-01' }),
   tz: z.string().refine(isValidTimeZone, { message: 'must be an IANA time zone name such as "America/New_York"' }).default('UTC')
     .openapi({ description: 'IANA time zone for local dates in `from`/`to` and for buckets.', example: 'America/New_York' }),
-  tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -').optional()
-    .openapi({ description: "Tenant to read; defaults to the key's own. Only admin keys may read another tenant." }),
+  tenant: tenantParam,
 };
-const csvFormat = z.enum(['json', 'csv']).optional()
-  .openapi({ description: 'Response format; `Accept: text/csv` also selects CSV.' });
 
 export const moneySchema = z.object({
   currency: z.string().openapi({ example: 'USD' }),
@@ -154,9 +151,7 @@ interface Authorised {
 
 /** Scope, tenant and range of a KPI request; every failure is an ApiError (401/403/404/400). */
 function authorise(c: Context<AppEnv>, q: RangeInput & { tenant?: string | undefined }, now: Date): Authorised {
-  const principal = requireScope(c.get('principal'), 'read');
-  const tenantId = resolveTenant(principal, q.tenant);
-  c.set('tenantId', tenantId);
+  const tenantId = readTenant(c, q.tenant);
   const { from, to } = resolveRange(q, now);
   return { range: { tenantId, from, to }, echo: { from: from.toISOString(), to: to.toISOString(), tz: q.tz } };
 }

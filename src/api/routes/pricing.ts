@@ -5,9 +5,10 @@ import { APPLY_PROFILES, applyPrices, IdempotencyMismatch } from '../../models/p
 import { CONFIDENCES, getProductPricing, getRecommendations } from '../../models/pricing/get-recommendations.ts';
 import { HISTORY_DAYS } from '../../models/pricing/run-pricing.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
-import { requireScope, resolveTenant } from '../auth.ts';
+import { requireScope } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
+import { csvFormat, readTenant, tenantParam } from '../params.ts';
 import { ApiError, problemResponses } from '../errors.ts';
 
 const recommendation = z.object({
@@ -93,7 +94,7 @@ export function registerPricingRoutes(app: OpenAPIHono<AppEnv>, deps: { config: 
       summary: "One product's price: recommendation, history, fitted demand and profit curves",
       request: {
         params: z.object({ id: z.string().min(1).max(200) }),
-        query: z.object({ tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -').optional() }),
+        query: z.object({ tenant: tenantParam }),
       },
       responses: {
         200: { description: 'Product pricing detail', content: { 'application/json': { schema: z.object({
@@ -106,8 +107,7 @@ export function registerPricingRoutes(app: OpenAPIHono<AppEnv>, deps: { config: 
       },
     }),
     async (c) => {
-      const tenantId = resolveTenant(requireScope(c.get('principal'), 'read'), c.req.valid('query').tenant);
-      c.set('tenantId', tenantId);
+      const tenantId = readTenant(c, c.req.valid('query').tenant);
       const detail = await getProductPricing(deps.warehouse, tenantId, c.req.valid('param').id, HISTORY_DAYS);
       if (!detail) throw new ApiError('not_found', 'No such product.');
       return c.json(detail, 200);
@@ -128,8 +128,8 @@ export function registerPricingRoutes(app: OpenAPIHono<AppEnv>, deps: { config: 
           min_confidence: z.enum(CONFIDENCES).default('low'),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
           offset: z.coerce.number().int().min(0).default(0),
-          tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -').optional(),
-          format: z.enum(['json', 'csv']).optional(),
+          tenant: tenantParam,
+          format: csvFormat,
         }),
       },
       responses: {
@@ -139,8 +139,7 @@ export function registerPricingRoutes(app: OpenAPIHono<AppEnv>, deps: { config: 
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const tenantId = resolveTenant(requireScope(c.get('principal'), 'read'), q.tenant);
-      c.set('tenantId', tenantId);
+      const tenantId = readTenant(c, q.tenant);
       const page = await getRecommendations(deps.warehouse, {
         tenantId, changedOnly: q.changed, category: q.category, minConfidence: q.min_confidence, limit: q.limit, offset: q.offset,
       });

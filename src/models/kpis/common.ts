@@ -44,7 +44,7 @@ export interface Freshness {
 }
 
 /** Columns `last_status` (of the last finished run) and `last_ok` (its last success) of a job, for a SELECT list. */
-export function jobLogSql(job: 'ingest' | 'forecast'): string {
+export function jobLogSql(job: 'ingest' | 'forecast' | 'experiments' | 'customers'): string {
   return `(SELECT status FROM job_runs WHERE job = '${job}' AND finished_at IS NOT NULL AND status IN ('succeeded', 'failed')
         ORDER BY finished_at DESC, id DESC LIMIT 1) AS last_status,
       (SELECT max(finished_at) FROM job_runs WHERE job = '${job}' AND status = 'succeeded') AS last_ok`;

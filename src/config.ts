@@ -167,6 +167,19 @@ export const configSchema = z.object({
   EXPERIMENTS_WINSORIZE: z.coerce.number().min(0).lt(1).default(0.99),
   EXPERIMENTS_DRAWS: intFrom(10_000, 100, 10_000_000),
   EXPERIMENTS_SEED: intFrom(1, 0, 2 ** 31 - 1),
+  /** Customer statuses, risk and lifetime value (daily, after the ingest that closes a day). */
+  CUSTOMERS_SCHEDULE: cronExpr.default('5 4 * * *'),
+  /** k of the risk score P(no purchase in the next k days), and of value at risk. */
+  CUSTOMERS_RISK_DAYS: intFrom(90, 1, 3650),
+  CUSTOMERS_CLV_MONTHS: intFrom(12, 1, 120),
+  /** Annual discount rate of CLV (applied monthly). */
+  CUSTOMERS_DISCOUNT_RATE: z.coerce.number().min(0).max(1).default(0.1),
+  /** Most recent days held out to check the model on the store's own data. */
+  CUSTOMERS_HOLDOUT_DAYS: intFrom(90, 7, 730),
+  /** Rule view: pseudo-gaps of the store's median that a customer's own mean gap is shrunk with. */
+  CUSTOMERS_SHRINK_ORDERS: z.coerce.number().min(0).max(100).default(2),
+  CUSTOMERS_AT_RISK_QUANTILE: z.coerce.number().gt(0).lt(1).default(0.8),
+  CUSTOMERS_STOPPED_QUANTILE: z.coerce.number().gt(0).lt(1).default(0.95),
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   LOOKBACK_MINUTES: intFrom(10, 0, 24 * 60),
   /** A result is `stale` when its last successful job is older than this, or the last run failed. */

@@ -37,7 +37,7 @@ export async function runDemo(config: Config, logger: Logger): Promise<void> {
       SOURCE_DATABASE_URL: url,
       API_KEYS: [...config.API_KEYS, { hash: entry.split(':')[0]!, tenantId: config.TENANT_ID, scopes: ['read', 'pricing:write', 'jobs:run', 'admin'] }],
     };
-    const service = await startService(demoConfig, logger, { runFirst: ['ingest', 'forecast', 'pricing', 'experiments'] });
+    const service = await startService(demoConfig, logger, { runFirst: ['ingest', 'forecast', 'pricing', 'experiments', 'customers'] });
     onSignals(service.shutdown, logger, () => pgServer.stop());
     const lines = [
       '',

@@ -71,6 +71,7 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
         { job: 'forecast', cron: config.FORECAST_SCHEDULE },
         { job: 'pricing', cron: config.PRICING_SCHEDULE },
         { job: 'experiments', cron: config.EXPERIMENTS_SCHEDULE },
+        { job: 'customers', cron: config.CUSTOMERS_SCHEDULE },
       ], logger)
     : null;
 

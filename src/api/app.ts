@@ -13,6 +13,7 @@ import { ApiError, problemResponse, renderError } from './errors.ts';
 import { requestIdFrom } from './request-id.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { KpiCache } from '../models/kpis/cache.ts';
+import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerExperimentRoutes } from './routes/experiments.ts';
 import { registerForecastRoutes } from './routes/forecasts.ts';
 import { registerKpiRoutes } from './routes/kpis.ts';
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerForecastRoutes(app, { config: deps.config, warehouse: deps.warehouse, now });
   registerPricingRoutes(app, { config: deps.config, warehouse: deps.warehouse, source: deps.source });
   registerExperimentRoutes(app, { warehouse: deps.warehouse, now });
+  registerCustomerRoutes(app, { warehouse: deps.warehouse, now });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http', scheme: 'bearer', description: 'API key issued with `pricecast keygen`; stored hashed (SHA-256).',

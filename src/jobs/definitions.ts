@@ -6,6 +6,7 @@ import { writeRevenuePredictions } from '../models/forecast/write-back.ts';
 import { autoApply } from '../models/pricing/apply.ts';
 import { runPricing } from '../models/pricing/run-pricing.ts';
 import { runExperiments, type ExperimentJobOptions } from '../models/experiments/run-experiments.ts';
+import { runCustomers, type CustomerJobOptions } from '../models/customers/run-customers.ts';
 import { refreshRollups } from '../models/kpis/rollups.ts';
 import type { JobFn } from './runner.ts';
 
@@ -13,12 +14,13 @@ import type { JobFn } from './runner.ts';
  * The jobs pricecast runs. `ingest` pulls every entity incrementally then refreshes the rollups of the
  * days that moved; `reconcile` (daily) finds deletes and changes the cursors cannot see; `rollups`
  * rebuilds every rollup from the facts; `forecast` (daily) forecasts revenue and orders per series;
- * `pricing` (daily) recommends a price per product; `experiments` (hourly) analyses every A/B test.
+ * `pricing` (daily) recommends a price per product; `experiments` (hourly) analyses every A/B test;
+ * `customers` (daily) scores every customer's status, risk and lifetime value.
  */
 export function defineJobs(
   ctx: IngestContext & { config: Pick<Config, 'FORECAST_HORIZON_DAYS' | 'FORECAST_LEVELS' | 'FORECAST_HOLIDAYS' | 'FORECAST_WRITE_BACK' | 'PRICING_AUTO_APPLY' | 'PRICING_MIN_MARGIN'
     | 'PRICING_MIN_RATIO' | 'PRICING_MAX_RATIO' | 'PRICING_MAX_CHANGE' | 'PRICING_ENDING' | 'PRICING_CATEGORY_SETTINGS'
-    | 'PRICING_SIGNAL_WEIGHT' | 'PRICING_SIGNAL_CAP' | 'PRICING_INVENTORY_STEP' | 'PRICING_OVERSTOCK_DAYS' | ExperimentSettingKey> },
+    | 'PRICING_SIGNAL_WEIGHT' | 'PRICING_SIGNAL_CAP' | 'PRICING_INVENTORY_STEP' | 'PRICING_OVERSTOCK_DAYS' | ExperimentSettingKey | CustomerSettingKey> },
 ): Record<string, JobFn> {
   return {
     ingest: async ({ jobRunId }) => {
@@ -77,6 +79,22 @@ export function defineJobs(
       const r = await runExperiments(ctx.warehouse, experimentOptions(ctx.config));
       return { rowsOut: r.experiments, detail: r };
     },
+    customers: async () => {
+      const r = await runCustomers(ctx.warehouse, customerOptions(ctx.config));
+      return { rowsOut: r.customers, detail: r };
+    },
+  };
+}
+
+type CustomerSettingKey = 'CUSTOMERS_RISK_DAYS' | 'CUSTOMERS_CLV_MONTHS' | 'CUSTOMERS_DISCOUNT_RATE' | 'CUSTOMERS_HOLDOUT_DAYS'
+  | 'CUSTOMERS_SHRINK_ORDERS' | 'CUSTOMERS_AT_RISK_QUANTILE' | 'CUSTOMERS_STOPPED_QUANTILE';
+
+export function customerOptions(c: Pick<Config, CustomerSettingKey>): CustomerJobOptions {
+  return {
+    rules: { shrinkOrders: c.CUSTOMERS_SHRINK_ORDERS, atRiskQuantile: c.CUSTOMERS_AT_RISK_QUANTILE, stoppedQuantile: c.CUSTOMERS_STOPPED_QUANTILE },
+    clv: { months: c.CUSTOMERS_CLV_MONTHS, annualDiscount: c.CUSTOMERS_DISCOUNT_RATE },
+    riskDays: c.CUSTOMERS_RISK_DAYS,
+    holdoutDays: c.CUSTOMERS_HOLDOUT_DAYS,
   };
 }
 

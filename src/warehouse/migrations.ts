@@ -276,6 +276,23 @@ CREATE TABLE experiment_results (
   started_at TIMESTAMP, last_unit_at TIMESTAMP, units BIGINT NOT NULL, multi_arm_units BIGINT NOT NULL,
   winsor_cap DOUBLE, srm_p DOUBLE, srm_flagged BOOLEAN NOT NULL, result JSON NOT NULL);`,
   },
+  {
+    version: 12,
+    name: 'customer model runs',
+    // One run per tenant: the fitted models (parameters, standard errors, covariances), the store's
+    // repurchase-gap quantiles, the holdout report, and every customer's scores.
+    sql: `
+CREATE SEQUENCE customer_model_runs_seq;
+CREATE TABLE customer_model_runs (
+  run_id BIGINT PRIMARY KEY DEFAULT nextval('customer_model_runs_seq'), tenant_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL,
+  as_of TIMESTAMP NOT NULL, last_day DATE NOT NULL, customers BIGINT NOT NULL,
+  bgnbd JSON, gamma_gamma JSON, gaps JSON, holdout JSON, settings JSON);
+CREATE TABLE customer_scores (
+  run_id BIGINT NOT NULL, customer_id VARCHAR NOT NULL, orders INTEGER NOT NULL, x INTEGER, tx DOUBLE, "T" DOUBLE,
+  first_order DATE, last_order DATE, monetary DOUBLE, status VARCHAR NOT NULL, typical_gap DOUBLE, expected_next_order DATE,
+  p_alive DOUBLE, expected_30 DOUBLE, expected_90 DOUBLE, expected_365 DOUBLE, p_no_purchase DOUBLE, spend DOUBLE,
+  clv DOUBLE, value_at_risk DOUBLE);`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

@@ -5,21 +5,23 @@
  *   - price recommendations for 10,000 products (own fit, pooling, optimum, guardrails) and how the
  *     cost grows with history;
  *   - A/B test results for 100 experiments × 1M units (and 100 × 100k, to show the growth) against
- *     the bare GROUP BY of the arms' counts and sums over the same table.
+ *     the bare GROUP BY of the arms' counts and sums over the same table;
+ *   - the customers job for 1M customers (and 100k) against the GROUP BY that summarises their orders.
  * Synthetic inputs from a seeded generator; prints figures, asserts nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config.ts';
-import { experimentOptions } from '../src/jobs/definitions.ts';
+import { customerOptions, experimentOptions } from '../src/jobs/definitions.ts';
+import { purchasesSql, runCustomers, summarySql } from '../src/models/customers/run-customers.ts';
 import { computeExperiments } from '../src/models/experiments/run-experiments.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
 import { forecastSeries } from '../src/models/forecast/forecast.ts';
 import { type DayObservation, estimateElasticity, poolElasticities } from '../src/models/pricing/elasticity.ts';
 import { DEFAULT_SETTINGS, recommend } from '../src/models/pricing/recommend.ts';
-import { normal, poisson, Rng } from '../src/synth/random.ts';
+import { beta, exponential, gamma, normal, poisson, Rng } from '../src/synth/random.ts';
 
 
 function revenueSeries(days: number, seed: number): number[] {
@@ -78,6 +80,62 @@ export async function benchModels(): Promise<void> {
   console.log(`pricing, 10,000 products × 365 days: ${secs(p365)} s (${(p365 / 10_000).toFixed(2)} ms a product: Poisson fit, pooling, optimum, guardrails)`);
   console.log(`pricing, 10,000 products × 730 days: ${secs(p730)} s (${(p730 / p365).toFixed(2)}x for twice the history: each fit is linear in the days)`);
   for (const units of [100_000, 1_000_000]) await benchExperiments(100, units);
+  for (const customers of [100_000, 1_000_000]) await benchCustomers(customers);
+}
+
+/**
+ * `customers` BG/NBD customers (r 0.5, α 30 days, a 0.8, b 3; born over two years) with their orders
+ * loaded straight into a warehouse, then the customers job timed against the GROUP BY that builds
+ * their purchase summaries alone.
+ */
+export async function benchCustomers(customers: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'pricecast-bench-cust-'));
+  try {
+    const config = loadConfig({ DUCKDB_PATH: join(dir, 'w.duckdb') });
+    const wh = await Warehouse.fromConfig(config);
+    const rng = new Rng(2026, 0xc5);
+    const end = Date.parse('2026-11-01T00:00:00Z');
+    const csv = join(dir, 'orders.csv');
+    const out = createWriteStream(csv);
+    let orders = 0;
+    let lines: string[] = [];
+    const flush = async () => {
+      if (!out.write(lines.join(''))) await new Promise<void>((r) => out.once('drain', () => r()));
+      lines = [];
+    };
+    for (let i = 0; i < customers; i++) {
+      const lambda = gamma(rng, 0.5, 30);
+      const p = beta(rng, 0.8, 3);
+      const born = 730 * rng.next();
+      const spend = 20 + 80 * rng.next();
+      let t = born;
+      for (let k = 0; ; k++) {
+        if (k > 0 && rng.next() < p) break;
+        lines.push(`o${orders++},c${i},${(spend * (0.5 + rng.next())).toFixed(2)},${new Date(end - (730 - t) * 86_400_000).toISOString()}\n`);
+        t += exponential(rng, lambda);
+        if (t >= 730) break;
+      }
+      if (lines.length > 10_000) await flush();
+    }
+    await flush();
+    await new Promise<void>((r) => out.end(() => r()));
+    await wh.withWriter(async (c) => {
+      await c.run(`INSERT INTO orders (tenant_id, order_id, customer_id, status, total, currency, created_at, _key)
+        SELECT 'default', o, c, 'paid', v, 'USD', ts::TIMESTAMP, hash(o) FROM read_csv('${csv}', header = false, columns = {'o': 'VARCHAR', 'c': 'VARCHAR', 'v': 'DECIMAL(18,2)', 'ts': 'VARCHAR'})`);
+      await c.run(`INSERT INTO kpi_rollup_state VALUES (1, now()::TIMESTAMP, TIMESTAMP '2026-11-01 00:00:00', 0, true)`);
+    });
+    const tBase = performance.now();
+    await wh.query(`SELECT count(*) FROM (${summarySql(purchasesSql(`DATE '2026-10-31'`), `DATE '2026-10-31'`)})`);
+    const baseMs = performance.now() - tBase;
+    const t = performance.now();
+    const r = await runCustomers(wh, customerOptions(config));
+    const ms = performance.now() - t;
+    await wh.close();
+    console.log(`customers job, ${customers.toLocaleString('en-US')} customers (${orders.toLocaleString('en-US')} orders): ${secs(ms)} s for ${r.customers.toLocaleString('en-US')} scored `
+      + `(${(ms / baseMs).toFixed(1)}x the GROUP BY of their purchase summaries, ${secs(baseMs)} s; two BG/NBD fits, Gamma-Gamma, scores, CLV, holdout)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

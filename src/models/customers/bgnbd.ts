@@ -37,6 +37,9 @@ export interface BgNbdFit {
 }
 
 const NAMES = ['r', 'alpha', 'a', 'b'] as const;
+/** Past this many distinct summaries the fit starts from one on SUBSAMPLE_CUSTOMERS customers. */
+const SUBSAMPLE_ROWS = 30_000;
+const SUBSAMPLE_CUSTOMERS = 20_000;
 const toParams = (v: readonly number[]): BgNbdParams => ({ r: v[0]!, alpha: v[1]!, a: v[2]!, b: v[3]! });
 
 /** Identical summaries folded together with a weight: the likelihood then costs per distinct (x, t_x, T). */
@@ -80,13 +83,10 @@ function foldedLogLikelihood(p: BgNbdParams, d: ReturnType<typeof fold>): number
   let ll = 0;
   for (let i = 0; i < d.w.length; i++) {
     const x = d.x[i]!;
-    const l1 = alive[x]! - (r + x) * Math.log(alpha + d.T[i]!);
-    let l = l1;
-    if (x > 0) {
-      const l2 = dead[x]! - (r + x) * Math.log(alpha + d.tx[i]!);
-      const m = Math.max(l1, l2);
-      l = m + Math.log(Math.exp(l1 - m) + Math.exp(l2 - m));
-    }
+    const lT = Math.log(alpha + d.T[i]!);
+    let l = alive[x]! - (r + x) * lT;
+    // log(e^l1 + e^l2) = l1 + log1p(e^(l2 − l1)), and l2 − l1 needs one log, not two.
+    if (x > 0) l += Math.log1p(Math.exp(dead[x]! - alive[x]! - (r + x) * (Math.log(alpha + d.tx[i]!) - lT)));
     ll += d.w[i]! * (head[x]! + l);
   }
   return ll;
@@ -101,7 +101,16 @@ export function fitBgNbd(data: readonly Rfm[]): BgNbdFit {
   // Start at a purchase rate that matches the average (r = 1) and a dropout probability of ½.
   const start = [0, Math.log(Math.max(1e-6, meanT / Math.max(meanX, 0.1))), 0, 0];
   const nll = (v: number[]) => -foldedLogLikelihood(toParams(v.map(Math.exp)), d);
-  const opt = minimize(nll, start);
+  // A large base is first fitted on an evenly spread subsample; the whole base then only needs the
+  // Newton steps from there (the simplex search was 2/3 of the evaluations, each a pass over it).
+  let opt;
+  if (d.w.length > SUBSAMPLE_ROWS) {
+    const every = Math.ceil(data.length / SUBSAMPLE_CUSTOMERS);
+    const rough = fitBgNbd(data.filter((_, i) => i % every === 0)).params;
+    opt = minimize(nll, [rough.r, rough.alpha, rough.a, rough.b].map(Math.log), { simplex: false });
+  } else {
+    opt = minimize(nll, start);
+  }
   const params = toParams(opt.x.map(Math.exp));
   const se = opt.covariance
     ? toParams(NAMES.map((_, i) => Math.exp(opt.x[i]!) * Math.sqrt(Math.max(0, opt.covariance![i]![i]!))))

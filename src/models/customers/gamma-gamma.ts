@@ -32,13 +32,27 @@ export interface GammaGammaFit {
 const toParams = (v: readonly number[]): GammaGammaParams => ({ p: v[0]!, q: v[1]!, v: v[2]! });
 
 export function gammaGammaLogLikelihood(g: GammaGammaParams, data: readonly Spend[]): number {
+  return preparedLogLikelihood(g, prepare(data));
+}
+
+/** Parameter-free parts of the likelihood, computed once per fit: log m, log x, and the distinct x. */
+function prepare(data: readonly Spend[]) {
+  const x = Float64Array.from(data, (d) => d.x);
+  return { x, m: Float64Array.from(data, (d) => d.m), logM: Float64Array.from(data, (d) => Math.log(d.m)), logX: Float64Array.from(data, (d) => Math.log(d.x)), maxX: Math.max(...x) };
+}
+
+function preparedLogLikelihood(g: GammaGammaParams, d: ReturnType<typeof prepare>): number {
   const { p, q, v } = g;
   if (!(p > 0 && q > 0 && v > 0)) return -Infinity;
+  // The Gamma functions depend on x only: once per distinct purchase count.
+  const byX = new Float64Array(d.maxX + 1);
+  for (let x = 1; x <= d.maxX; x++) byX[x] = gammaln(p * x + q) - gammaln(p * x);
+  const constant = -gammaln(q) + q * Math.log(v);
   let ll = 0;
-  const lq = gammaln(q);
-  for (const { x, m } of data) {
+  for (let i = 0; i < d.x.length; i++) {
+    const x = d.x[i]!;
     const px = p * x;
-    ll += gammaln(px + q) - gammaln(px) - lq + q * Math.log(v) + (px - 1) * Math.log(m) + px * Math.log(x) - (px + q) * Math.log(x * m + v);
+    ll += byX[x]! + constant + (px - 1) * d.logM[i]! + px * d.logX[i]! - (px + q) * Math.log(x * d.m[i]! + v);
   }
   return ll;
 }
@@ -47,7 +61,8 @@ export function fitGammaGamma(data: readonly Spend[]): GammaGammaFit {
   const usable = data.filter((d) => d.x > 0 && d.m > 0);
   if (usable.length === 0) throw new Error('fitGammaGamma needs repeat buyers with spend');
   const mean = usable.reduce((s, d) => s + d.m, 0) / usable.length;
-  const nll = (x: number[]) => -gammaGammaLogLikelihood(toParams(x.map(Math.exp)), usable);
+  const prepared = prepare(usable);
+  const nll = (x: number[]) => -preparedLogLikelihood(toParams(x.map(Math.exp)), prepared);
   // Start at p = 1, q = 2 and the v that makes the population mean the sample's.
   const opt = minimize(nll, [0, Math.log(2), Math.log(mean)]);
   const params = toParams(opt.x.map(Math.exp));

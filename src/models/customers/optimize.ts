@@ -92,28 +92,31 @@ function positiveDefinite(m: number[][]): boolean {
 }
 
 /**
- * Minimises f: a simplex search, then up to `newtonSteps` Newton steps (each accepted only if it
- * lowers f), and the covariance from the Hessian at the end.
+ * Minimises f: a simplex search to near the optimum, then Newton steps with the finite-difference
+ * Hessian (each accepted only if it lowers f) until the step is negligible, and the covariance from
+ * the Hessian there. A second simplex search runs only if Newton cannot start (the Hessian not yet
+ * positive definite). Each Hessian costs 1 + 2n² evaluations, so the simplex does the coarse work.
  */
-export function minimize(f: (x: number[]) => number, x0: number[], opts: { newtonSteps?: number; restarts?: number } = {}): Optimum {
-  let best = nelderMead(f, x0);
-  // A restart from the optimum shakes off a simplex that collapsed early.
-  for (let r = 0; r < (opts.restarts ?? 1); r++) {
-    const again = nelderMead(f, best.x, { step: 0.1 });
-    best = { x: again.x, value: again.value, iterations: best.iterations + again.iterations };
-  }
+export function minimize(f: (x: number[]) => number, x0: number[], opts: { newtonSteps?: number; simplex?: boolean } = {}): Optimum {
+  // From a start already near the optimum (a fit on a subsample), Newton alone gets there.
+  let best = opts.simplex === false ? { x: x0, value: f(x0), iterations: 0 } : nelderMead(f, x0, { tol: 1e-9 });
   let { x, value } = best;
-  for (let k = 0; k < (opts.newtonSteps ?? 5); k++) {
-    const { gradient, hessian } = derivatives(f, x);
-    if (!positiveDefinite(hessian)) break;
-    const stepVec = inverse(new Matrix(hessian)).mmul(Matrix.columnVector(gradient)).to1DArray();
-    const candidate = x.map((v, i) => v - stepVec[i]!);
+  let d = derivatives(f, x);
+  if (!positiveDefinite(d.hessian)) {
+    best = nelderMead(f, x, { step: 0.1, tol: 1e-12 });
+    ({ x, value } = best);
+    d = derivatives(f, x);
+  }
+  for (let k = 0; k < (opts.newtonSteps ?? 6) && positiveDefinite(d.hessian); k++) {
+    const step = inverse(new Matrix(d.hessian)).mmul(Matrix.columnVector(d.gradient)).to1DArray();
+    const candidate = x.map((v, i) => v - step[i]!);
     const cv = f(candidate);
-    if (!(cv < value)) break;
+    if (!(cv <= value)) break;
     x = candidate;
     value = cv;
+    d = derivatives(f, x);
+    if (Math.max(...step.map(Math.abs)) < 1e-7) break;
   }
-  const { hessian } = derivatives(f, x);
-  const covariance = positiveDefinite(hessian) ? inverse(new Matrix(hessian)).to2DArray() : null;
+  const covariance = positiveDefinite(d.hessian) ? inverse(new Matrix(d.hessian)).to2DArray() : null;
   return { x, value, iterations: best.iterations, covariance };
 }

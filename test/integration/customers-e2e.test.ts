@@ -9,7 +9,7 @@ import { ingestAll } from '../../src/ingest/run.ts';
 import { customerOptions } from '../../src/jobs/definitions.ts';
 import { runCustomers } from '../../src/models/customers/run-customers.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
-import { generatePricingPlatform } from '../../src/synth/pricing-platform.ts';
+import { generatePricingPlatform, type Truth } from '../../src/synth/pricing-platform.ts';
 import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
@@ -25,6 +25,7 @@ describe('customers end to end', () => {
   let tw: Awaited<ReturnType<typeof openTestWarehouse>>;
   let http: Awaited<ReturnType<typeof serve>>;
   let lastDay: string;
+  let truth: Truth;
   const mine = generateApiKey('default', ['read']);
   const other = generateApiKey('other-shop', ['read']);
   const get = (path: string, key = mine.key) => fetch(`${http.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
@@ -40,7 +41,7 @@ describe('customers end to end', () => {
     db = await createSourceDb('pricing-platform');
     const client = await db.pool.connect();
     try {
-      await generatePricingPlatform(client, { seed: 9, orders: 6_000, products: 20, days: 365, experiments: false, end: new Date('2026-09-15T00:00:00Z') });
+      truth = await generatePricingPlatform(client, { seed: 9, orders: 6_000, products: 20, days: 365, experiments: false, end: new Date('2026-09-15T00:00:00Z') });
     } finally {
       client.release();
     }
@@ -68,7 +69,12 @@ describe('customers end to end', () => {
     expect(model.customers).toBe(Number(users!.n));
     expect(model.statuses.NO_ORDERS_YET).toBe(Number(users!.n) - Number(users!.buyers));
     expect(Object.values(model.statuses).reduce((a, b) => a + b, 0)).toBe(model.customers);
-    for (const k of ['r', 'alpha', 'a', 'b']) expect(model.bgnbd.se[k]).toBeGreaterThan(0);
+    // The generator's BG/NBD parameters (its days are operational days, nearly calendar days) recovered
+    // within 4 standard errors.
+    for (const k of ['r', 'alpha', 'a', 'b'] as const) {
+      expect(model.bgnbd.se[k]).toBeGreaterThan(0);
+      expect(Math.abs(model.bgnbd.params[k]! - truth.customers[k])).toBeLessThan(4 * model.bgnbd.se[k]!);
+    }
 
     // Every customer with purchases, through the cursor, against purchase days counted in PostgreSQL.
     const seen = new Map<string, Item>();

@@ -180,7 +180,7 @@ export function verdict(r: ArmResult, control: string, primary: MetricName, srm:
   const sequentialBasis = basis === 'sequential';
   const ci = sequentialBasis ? c.sequential.ci : c.relative.ci;
   const p = sequentialBasis ? c.sequential.p_value : c.relative.p_value_adjusted;
-  const tail = `${pct(est)} [${pctPlain(ci.lo)}, ${pctPlain(ci.hi)}], ${pValueText(p)}${sequentialBasis ? ' (anytime-valid)' : ''}`;
+  const tail = `${pct(est)} [${pctPlain(ci.lo)}, ${pctPlain(ci.hi)}], ${sequentialBasis ? 'anytime-valid ' : ''}${pValueText(p)}`;
   if (p < s.alpha) return est > 0 ? `${r.variant} beats ${control}: ${tail}` : `${r.variant} is worse than ${control}: ${tail}`;
   const more = r.power?.more_units_per_arm;
   if (more && more > 0) return `Inconclusive: about ${roughly(more)} more units per arm needed to detect ${pct(s.targetLift)} (now ${tail})`;

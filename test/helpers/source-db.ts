@@ -6,6 +6,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import type { ProfileName } from '../../src/config.ts';
 import { createSourceSchema } from '../../src/source/schema.ts';
+import { type GenerateOptions, generatePricingPlatform, type Truth } from '../../src/synth/pricing-platform.ts';
 
 export interface SourceDb {
   url: string;
@@ -41,4 +42,15 @@ export async function createSourceDb(profile: ProfileName = 'pricing-platform'):
 export function tempDir(): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), 'pricecast-test-'));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A fresh pricing-platform source database filled by the project's generator; its ground truth with it. */
+export async function generatedSource(opts: GenerateOptions): Promise<{ db: SourceDb; truth: Truth }> {
+  const db = await createSourceDb('pricing-platform');
+  const client = await db.pool.connect();
+  try {
+    return { db, truth: await generatePricingPlatform(client, opts) };
+  } finally {
+    client.release();
+  }
 }

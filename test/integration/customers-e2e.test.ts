@@ -1,16 +1,13 @@
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys.ts';
-import { createApp } from '../../src/api/app.ts';
 import { parseCsv } from '../../src/api/csv.ts';
-import { serve } from '../../src/api/server.ts';
 import { ingestAll } from '../../src/ingest/run.ts';
 import { customerOptions } from '../../src/jobs/definitions.ts';
 import { runCustomers } from '../../src/models/customers/run-customers.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
-import { generatePricingPlatform, type Truth } from '../../src/synth/pricing-platform.ts';
-import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import type { Truth } from '../../src/synth/pricing-platform.ts';
+import { generatedSource, type SourceDb } from '../helpers/source-db.ts';
+import { serveApi } from '../helpers/api.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
 /** The source's order statuses the profile maps to paid or fulfilled: the purchases the customer models count. */
@@ -23,12 +20,12 @@ const PURCHASED = `lower(status) IN ('completed', 'paid', 'succeeded', 'shipped'
 describe('customers end to end', () => {
   let db: SourceDb;
   let tw: Awaited<ReturnType<typeof openTestWarehouse>>;
-  let http: Awaited<ReturnType<typeof serve>>;
+  let http: Awaited<ReturnType<typeof serveApi>>;
   let lastDay: string;
   let truth: Truth;
   const mine = generateApiKey('default', ['read']);
   const other = generateApiKey('other-shop', ['read']);
-  const get = (path: string, key = mine.key) => fetch(`${http.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const get = (path: string, key = mine.key) => http.get(path, key);
   const json = async <T>(path: string): Promise<T> => {
     const res = await get(path);
     expect(res.status).toBe(200);
@@ -38,25 +35,18 @@ describe('customers end to end', () => {
   type Item = { customer_id: string; orders: number; status: string; days_since_last_order: number | null; p_no_purchase: number; clv: number; value_at_risk: number; expected_next_order: string | null; last_order: string | null };
 
   beforeAll(async () => {
-    db = await createSourceDb('pricing-platform');
-    const client = await db.pool.connect();
-    try {
-      truth = await generatePricingPlatform(client, { seed: 9, orders: 6_000, products: 20, days: 365, experiments: false, end: new Date('2026-09-15T00:00:00Z') });
-    } finally {
-      client.release();
-    }
+    ({ db, truth } = await generatedSource({ seed: 9, orders: 6_000, products: 20, days: 365, experiments: false, end: new Date('2026-09-15T00:00:00Z') }));
     tw = await openTestWarehouse(db.pool, { API_KEYS: `${mine.entry},${other.entry}` });
     await ingestAll(tw.ctx);
     await refreshRollups(tw.warehouse);
     await runCustomers(tw.warehouse, customerOptions(tw.config));
     const [run] = await tw.warehouse.query<{ d: string }>(`SELECT last_day::VARCHAR AS d FROM customer_model_runs`);
     lastDay = run!.d;
-    const app = createApp({ config: tw.config, warehouse: tw.warehouse, logger: pino({ level: 'silent' }), registry: new Registry() });
-    http = await serve(app, { host: '127.0.0.1', port: 0 });
+    http = await serveApi({ config: tw.config, warehouse: tw.warehouse });
   }, 180_000);
 
   afterAll(async () => {
-    await http?.close(1000);
+    await http?.close();
     await tw?.close();
     await db?.drop();
   });

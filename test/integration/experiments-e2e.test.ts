@@ -1,16 +1,13 @@
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys.ts';
-import { createApp } from '../../src/api/app.ts';
 import { parseCsv } from '../../src/api/csv.ts';
-import { serve } from '../../src/api/server.ts';
 import { ingestAll } from '../../src/ingest/run.ts';
 import { experimentOptions } from '../../src/jobs/definitions.ts';
 import { runExperiments } from '../../src/models/experiments/run-experiments.ts';
-import { generatePricingPlatform, type Truth } from '../../src/synth/pricing-platform.ts';
-import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import type { Truth } from '../../src/synth/pricing-platform.ts';
+import { generatedSource, type SourceDb } from '../helpers/source-db.ts';
 import { loadThroughIngest } from '../helpers/through-ingest.ts';
+import { serveApi } from '../helpers/api.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
 /**
@@ -20,12 +17,12 @@ import { openTestWarehouse } from '../helpers/warehouse.ts';
 describe('experiments end to end', () => {
   let db: SourceDb;
   let tw: Awaited<ReturnType<typeof openTestWarehouse>>;
-  let http: Awaited<ReturnType<typeof serve>>;
+  let http: Awaited<ReturnType<typeof serveApi>>;
   let truth: Truth;
   const mine = generateApiKey('default', ['read']);
   const other = generateApiKey('other-shop', ['read']);
 
-  const get = (path: string, key = mine.key) => fetch(`${http.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const get = (path: string, key = mine.key) => http.get(path, key);
 
   type Interval = { lo: number; hi: number };
   type Summary = {
@@ -35,22 +32,15 @@ describe('experiments end to end', () => {
   };
 
   beforeAll(async () => {
-    db = await createSourceDb('pricing-platform');
-    const client = await db.pool.connect();
-    try {
-      truth = await generatePricingPlatform(client, { seed: 3, orders: 3_000, products: 20, days: 365, end: new Date('2026-09-15T00:00:00Z') });
-    } finally {
-      client.release();
-    }
+    ({ db, truth } = await generatedSource({ seed: 3, orders: 3_000, products: 20, days: 365, end: new Date('2026-09-15T00:00:00Z') }));
     tw = await openTestWarehouse(db.pool, { API_KEYS: `${mine.entry},${other.entry}` });
     await ingestAll(tw.ctx);
     await runExperiments(tw.warehouse, experimentOptions(tw.config));
-    const app = createApp({ config: tw.config, warehouse: tw.warehouse, logger: pino({ level: 'silent' }), registry: new Registry() });
-    http = await serve(app, { host: '127.0.0.1', port: 0 });
+    http = await serveApi({ config: tw.config, warehouse: tw.warehouse });
   }, 180_000);
 
   afterAll(async () => {
-    await http?.close(1000);
+    await http?.close();
     await tw?.close();
     await db?.drop();
   });

@@ -1,14 +1,10 @@
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys.ts';
-import { createApp } from '../../src/api/app.ts';
-import { serve } from '../../src/api/server.ts';
 import { ingestAll } from '../../src/ingest/run.ts';
 import { reconcileAll } from '../../src/ingest/reconcile.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
-import { generatePricingPlatform } from '../../src/synth/pricing-platform.ts';
-import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import { generatedSource, type SourceDb } from '../helpers/source-db.ts';
+import { serveApi } from '../helpers/api.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
 /**
@@ -24,13 +20,13 @@ const TO = '2026-09-01T00:00:00Z';
 describe('KPI API end to end against PostgreSQL', () => {
   let db: SourceDb;
   let tw: Awaited<ReturnType<typeof openTestWarehouse>>;
-  let http: Awaited<ReturnType<typeof serve>>;
+  let http: Awaited<ReturnType<typeof serveApi>>;
   const mine = generateApiKey('default', ['read']);
   const theirs = generateApiKey('other-shop', ['read']);
 
   const pgOne = async <T>(sql: string, params: unknown[] = [FROM, TO]): Promise<T> => (await db.pool.query(sql, params)).rows[0] as T;
   const api = async <T = Record<string, unknown>>(path: string, key = mine.key): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${http.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    const res = await http.get(path, key);
     return { status: res.status, body: (await res.json()) as T };
   };
 
@@ -41,23 +37,16 @@ describe('KPI API end to end against PostgreSQL', () => {
         AND lower(s.status) NOT IN ('trialing', 'paused')`, [at]);
 
   beforeAll(async () => {
-    db = await createSourceDb('pricing-platform');
-    const client = await db.pool.connect();
-    try {
-      await generatePricingPlatform(client, { seed: 11, orders: 6000, products: 40, days: 120, end: new Date('2026-09-15T00:00:00Z') });
-    } finally {
-      client.release();
-    }
+    ({ db } = await generatedSource({ seed: 11, orders: 6000, products: 40, days: 120, end: new Date('2026-09-15T00:00:00Z') }));
     tw = await openTestWarehouse(db.pool, { API_KEYS: `${mine.entry},${theirs.entry}` });
     const summary = await ingestAll(tw.ctx);
     expect(summary.rejected).toBe(0);
     await refreshRollups(tw.warehouse);
-    const app = createApp({ config: tw.config, warehouse: tw.warehouse, logger: pino({ level: 'silent' }), registry: new Registry() });
-    http = await serve(app, { host: '127.0.0.1', port: 0 });
+    http = await serveApi({ config: tw.config, warehouse: tw.warehouse });
   }, 120_000);
 
   afterAll(async () => {
-    await http?.close(1000);
+    await http?.close();
     await tw?.close();
     await db?.drop();
   });

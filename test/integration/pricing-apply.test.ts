@@ -1,18 +1,15 @@
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys.ts';
-import { createApp } from '../../src/api/app.ts';
-import { serve } from '../../src/api/server.ts';
 import { factories } from '../helpers/factories.ts';
 import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import { serveApi } from '../helpers/api.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
 /** POST /v1/pricing/apply against a real PostgreSQL through a real HTTP server. */
 describe('price write-back', () => {
   let db: SourceDb;
   let tw: Awaited<ReturnType<typeof openTestWarehouse>>;
-  let http: Awaited<ReturnType<typeof serve>>;
+  let http: Awaited<ReturnType<typeof serveApi>>;
   let f: ReturnType<typeof factories>;
   const writer = generateApiKey('default', ['read', 'pricing:write']);
   const reader = generateApiKey('default', ['read']);
@@ -26,12 +23,11 @@ describe('price write-back', () => {
     db = await createSourceDb('pricing-platform');
     f = factories(db.pool);
     tw = await openTestWarehouse(db.pool, { API_KEYS: `${writer.entry},${reader.entry}` });
-    const app = createApp({ config: tw.config, warehouse: tw.warehouse, logger: pino({ level: 'silent' }), registry: new Registry(), source: db.pool });
-    http = await serve(app, { host: '127.0.0.1', port: 0 });
+    http = await serveApi({ config: tw.config, warehouse: tw.warehouse, source: db.pool });
   }, 60_000);
 
   afterAll(async () => {
-    await http?.close(1000);
+    await http?.close();
     await tw?.close();
     await db?.drop();
   });

@@ -1,16 +1,13 @@
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys.ts';
-import { createApp } from '../../src/api/app.ts';
-import { serve } from '../../src/api/server.ts';
 import { ingestAll } from '../../src/ingest/run.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
 import { autoApply } from '../../src/models/pricing/apply.ts';
 import { DEFAULT_SETTINGS } from '../../src/models/pricing/recommend.ts';
 import { runPricing } from '../../src/models/pricing/run-pricing.ts';
-import { generatePricingPlatform, type Truth } from '../../src/synth/pricing-platform.ts';
-import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import type { Truth } from '../../src/synth/pricing-platform.ts';
+import { generatedSource, type SourceDb } from '../helpers/source-db.ts';
+import { serveApi } from '../helpers/api.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
 /**
@@ -20,34 +17,27 @@ import { openTestWarehouse } from '../helpers/warehouse.ts';
 describe('pricing recommendations end to end', () => {
   let db: SourceDb;
   let tw: Awaited<ReturnType<typeof openTestWarehouse>>;
-  let http: Awaited<ReturnType<typeof serve>>;
+  let http: Awaited<ReturnType<typeof serveApi>>;
   let truth: Truth;
   const mine = generateApiKey('default', ['read']);
 
   const api = async <T>(path: string): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${http.url}${path}`, { headers: { authorization: `Bearer ${mine.key}` } });
+    const res = await http.get(path, mine.key);
     return { status: res.status, body: (await res.json()) as T };
   };
 
   beforeAll(async () => {
-    db = await createSourceDb('pricing-platform');
-    const client = await db.pool.connect();
-    try {
-      // Enough sales per product (about 1,000 a year) for the history to speak.
-      truth = await generatePricingPlatform(client, { seed: 5, orders: 40_000, products: 40, days: 365, experiments: false, end: new Date('2026-09-15T00:00:00Z') });
-    } finally {
-      client.release();
-    }
+    // Enough sales per product (about 1,000 a year) for the history to speak.
+    ({ db, truth } = await generatedSource({ seed: 5, orders: 40_000, products: 40, days: 365, experiments: false, end: new Date('2026-09-15T00:00:00Z') }));
     tw = await openTestWarehouse(db.pool, { API_KEYS: mine.entry });
     await ingestAll(tw.ctx);
     await refreshRollups(tw.warehouse);
     await runPricing(tw.warehouse, { settings: DEFAULT_SETTINGS, categories: {} });
-    const app = createApp({ config: tw.config, warehouse: tw.warehouse, logger: pino({ level: 'silent' }), registry: new Registry() });
-    http = await serve(app, { host: '127.0.0.1', port: 0 });
+    http = await serveApi({ config: tw.config, warehouse: tw.warehouse });
   }, 180_000);
 
   afterAll(async () => {
-    await http?.close(1000);
+    await http?.close();
     await tw?.close();
     await db?.drop();
   });

@@ -110,7 +110,7 @@ export async function benchCustomers(customers: number): Promise<void> {
       const spend = 20 + 80 * rng.next();
       let t = born;
       for (let k = 0; ; k++) {
-        if (k > 0 && rng.next() < p) break;
+        if (k > 1 && rng.next() < p) break;
         lines.push(`o${orders++},c${i},${(spend * (0.5 + rng.next())).toFixed(2)},${new Date(end - (730 - t) * 86_400_000).toISOString()}\n`);
         t += exponential(rng, lambda);
         if (t >= 730) break;

@@ -165,7 +165,7 @@ export const configSchema = z.object({
   EXPERIMENTS_TARGET_LIFT: z.coerce.number().gt(0).max(10).default(0.05),
   /** Revenue is also reported capped at this percentile of the non-zero values; 0 turns it off. */
   EXPERIMENTS_WINSORIZE: z.coerce.number().min(0).lt(1).default(0.99),
-  EXPERIMENTS_DRAWS: intFrom(10_000, 100, 10_000_000),
+  EXPERIMENTS_DRAWS: intFrom(10_000, 100, 1_000_000),
   EXPERIMENTS_SEED: intFrom(1, 0, 2 ** 31 - 1),
   /** Customer statuses, risk and lifetime value (daily, after the ingest that closes a day). */
   CUSTOMERS_SCHEDULE: cronExpr.default('5 4 * * *'),

@@ -280,13 +280,14 @@ CREATE TABLE experiment_results (
     version: 12,
     name: 'customer model runs',
     // One run per tenant: the fitted models (parameters, standard errors, covariances), the store's
-    // repurchase-gap quantiles, the holdout report, and every customer's scores.
+    // repurchase-gap quantiles, the holdout report, why a fit failed if one did, the currency spend
+    // and CLV are in, and every customer's scores.
     sql: `
 CREATE SEQUENCE customer_model_runs_seq;
 CREATE TABLE customer_model_runs (
   run_id BIGINT PRIMARY KEY DEFAULT nextval('customer_model_runs_seq'), tenant_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL,
-  as_of TIMESTAMP NOT NULL, last_day DATE NOT NULL, customers BIGINT NOT NULL,
-  bgnbd JSON, gamma_gamma JSON, gaps JSON, holdout JSON, settings JSON);
+  as_of TIMESTAMP NOT NULL, last_day DATE NOT NULL, customers BIGINT NOT NULL, currency VARCHAR,
+  bgnbd JSON, gamma_gamma JSON, gaps JSON, holdout JSON, fit_errors JSON, settings JSON);
 CREATE TABLE customer_scores (
   run_id BIGINT NOT NULL, customer_id VARCHAR NOT NULL, orders INTEGER NOT NULL, x INTEGER, tx DOUBLE, "T" DOUBLE,
   first_order DATE, last_order DATE, monetary DOUBLE, status VARCHAR NOT NULL, typical_gap DOUBLE, expected_next_order DATE,

@@ -112,8 +112,14 @@ describe('customers end to end', () => {
     const min = all.items[Math.floor(all.items.length / 2)]!.value_at_risk;
     const above = await json<{ total: number }>(`/v1/customers/at-risk?status=AT_RISK,STOPPED_ORDERING&min_value=${min}`);
     expect(above.total).toBe(all.items.filter((i) => i.value_at_risk >= min).length);
-    const csv = await get('/v1/customers/at-risk?limit=20&format=csv');
+    const csv = await get('/v1/customers/at-risk?limit=20&format=csv&status=AT_RISK,STOPPED_ORDERING');
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    // The next page keeps the query: filters, size and format.
+    const link = /^<([^>]+)>; rel="next"$/.exec(csv.headers.get('link') ?? '')![1]!;
+    const next = new URL(link, 'http://x');
+    expect(next.pathname).toBe('/v1/customers/at-risk');
+    expect(Object.fromEntries(next.searchParams)).toMatchObject({ limit: '20', format: 'csv', status: 'AT_RISK,STOPPED_ORDERING' });
+    expect((await get(link)).headers.get('content-type')).toMatch(/^text\/csv/);
     const [head, ...lines] = parseCsv(await csv.text());
     expect(lines).toHaveLength(20);
     expect(head).toContain('value_at_risk');

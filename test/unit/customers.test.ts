@@ -250,3 +250,21 @@ describe('holdout scores', () => {
     ]);
   });
 });
+
+describe('degenerate fits give no figure rather than a wrong one', () => {
+  it('Gamma-Gamma with q ≤ 1 has no mean spend for one-time buyers', () => {
+    expect(expectedSpend({ p: 2, q: 0.8, v: 50 }, 0, 0)).toBeNaN();
+    expect(expectedSpend({ p: 2, q: 0.8, v: 50 }, 3, 40)).toBeGreaterThan(0);
+  });
+  it('BG/NBD with a + b < 1 has no expected purchases for one-time buyers (₂F₁ would need c ≤ 0)', () => {
+    const p = { r: 0.5, alpha: 10, a: 0.3, b: 0.5 };
+    expect(expectedPurchases(p, { x: 0, tx: 0, T: 30 }, 30)).toBeNaN();
+    expect(expectedPurchasesNew(p, 30)).toBeNaN();
+    expect(expectedPurchases(p, { x: 2, tx: 10, T: 30 }, 30)).toBeGreaterThan(0);
+  });
+  it('the rule view without shrinkage falls back to the store median for a one-time buyer', () => {
+    const gaps = { quantiles: Array.from({ length: 101 }, (_, i) => i) };
+    expect(classify({ orders: 1, meanGap: null, daysSinceLast: 10 }, gaps, { shrinkOrders: 0, atRiskQuantile: 0.8, stoppedQuantile: 0.95 }))
+      .toMatchObject({ status: 'ORDERING', typicalGap: 50 });
+  });
+});

@@ -265,3 +265,45 @@ describe('analyzeExperiment', () => {
     expect(running.arms[1]!.verdict).toMatch(/^Inconclusive: about 52,000 more units per arm needed to detect \+5\.0% \(now \+15\.0% \[−3\.7%, 33\.7%\], anytime-valid p = 0\.245\)$/);
   });
 });
+
+describe('degenerate arms', () => {
+  const settings: ExperimentSettings = {
+    alpha: 0.05, sequentialTuning: 5000, prior: FLAT_PRIOR, correction: 'holm', srmAlpha: 0.001, srmMinUnits: 100,
+    targetLift: 0.05, draws: 1000, seed: 1,
+  };
+
+  it('an arm without variation gives no effect, not a certain one', () => {
+    const a = armStats(prop(1000, 5), 'proportion');
+    const b = armStats(prop(1000, 0), 'proportion');
+    expect(effect(a, b, 'relative')).toBeNull();
+    expect(effect(a, b, 'absolute')).toBeNull();
+    const r = analyzeExperiment({
+      metric: 'conversion', control: 'A', running: false,
+      arms: [{ variant: 'A', units: 1000, conversions: 5, revenue: { n: 1000, sum: 200, sumSq: 8000 }, weight: 1 }, { variant: 'B', units: 1000, conversions: 0, revenue: { n: 1000, sum: 0, sumSq: 0 }, weight: 1 }],
+    }, settings);
+    expect(r.arms[1]!.comparisons!.conversion_rate).toBeNull();
+    expect(r.arms[1]!.verdict).toMatch(/^Not enough data to compare B with A/);
+    // The exact chance to win needs no variance: it is still there to read.
+    expect(exactChanceToWin({ n: 1000, conversions: 5 }, { n: 1000, conversions: 0 })).toBeLessThan(0.05);
+  });
+
+  it('a configured arm that got no units fails the sample-ratio check instead of vanishing', async () => {
+    const { Warehouse } = await import('../../src/warehouse/warehouse.ts');
+    const { computeExperiments } = await import('../../src/models/experiments/run-experiments.ts');
+    const wh = await Warehouse.open({ path: ':memory:', threads: 1 });
+    try {
+      await wh.withWriter(async (c) => {
+        await c.run(`INSERT INTO experiments (tenant_id, experiment_id, name, metric, status, variants, started_at, _key)
+          VALUES ('t', 'e1', 'split', 'conversion', 'completed', '{"A": {"weight": 50}, "B": {"weight": 50}}', TIMESTAMP '2026-01-01', 1)`);
+        await c.run(`INSERT INTO experiment_units (tenant_id, experiment_id, unit_id, variant, converted, revenue, ts, _key)
+          SELECT 't', 'e1', 'u' || i, 'A', i % 10 = 0, 0, TIMESTAMP '2026-01-02', i FROM range(400) t(i)`);
+      });
+      const [e] = await computeExperiments(wh, { settings, winsorize: 0 });
+      expect(e!.result.arms.map((a) => [a.variant, a.units])).toEqual([['A', 400], ['B', 0]]);
+      expect(e!.result.srm.flagged).toBe(true);
+      expect(e!.result.arms[1]!.verdict).toMatch(/^Sample ratio mismatch/);
+    } finally {
+      await wh.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { atRisk, customerDetail, decodeCursor, modelReport } from '../../models/customers/get-customers.ts';
 import { STATUSES, type Status } from '../../models/customers/rules.ts';
-import { jobLogSql, jobStale } from '../../models/kpis/common.ts';
+import { jobFreshness } from '../../models/kpis/common.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { AppEnv } from '../context.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
@@ -11,7 +11,10 @@ import { csvFormat, readTenant, tenantParam } from '../params.ts';
 /** Scores are stale when the daily customers job's last run failed or none succeeded in this long. */
 const STALE_HOURS = 26;
 
-const run = z.object({ run_id: z.number().int(), computed_at: z.string(), as_of: z.string(), last_day: z.string() });
+const run = z.object({
+  run_id: z.number().int(), computed_at: z.string(), as_of: z.string(), last_day: z.string(),
+  currency: z.string().nullable().openapi({ description: "What spend, CLV and value at risk are in: the tenant's main currency (orders in others count for timing only)" }),
+});
 const customer = z.object({
   customer_id: z.string(), orders: z.number().int().openapi({ description: 'Purchase days (paid or fulfilled orders; several on one day count once)' }),
   first_order: z.string().nullable(), last_order: z.string().nullable(), days_since_last_order: z.number().nullable(),
@@ -29,10 +32,7 @@ const STATUS_FILTER_DEFAULT: Status[] = ['ORDERING', 'AT_RISK', 'STOPPED_ORDERIN
 
 export function registerCustomerRoutes(app: OpenAPIHono<AppEnv>, deps: { warehouse: Warehouse; now: () => Date }): void {
   const wh = deps.warehouse;
-  const stale = async (): Promise<boolean> => {
-    const [r] = await wh.query<{ last_ok: string | null; last_status: string | null }>(`SELECT ${jobLogSql('customers')}`);
-    return jobStale(r, deps.now(), STALE_HOURS * 3_600_000);
-  };
+  const stale = async (): Promise<boolean> => (await jobFreshness(wh, 'customers', deps.now(), STALE_HOURS * 3_600_000)).stale;
   const errors = problemResponses('bad_request', 'unauthorized', 'forbidden', 'not_found');
 
   app.openapi(
@@ -89,7 +89,12 @@ export function registerCustomerRoutes(app: OpenAPIHono<AppEnv>, deps: { warehou
       ]);
       if (wantsCsv(q.format, c.req.header('accept'))) {
         const columns = Object.keys(customer.shape);
-        if (page.next_cursor) c.header('Link', `<?cursor=${page.next_cursor}>; rel="next"`);
+        if (page.next_cursor) {
+          // The same query, filters and format included, continued after this page.
+          const next = new URL(c.req.url);
+          next.searchParams.set('cursor', page.next_cursor);
+          c.header('Link', `<${next.pathname}${next.search}>; rel="next"`);
+        }
         return csvResponse(c, 'customers-at-risk', columns, page.items) as never;
       }
       return c.json({ tenant: tenantId, stale: isStale, ...page }, 200);
@@ -108,7 +113,7 @@ export function registerCustomerRoutes(app: OpenAPIHono<AppEnv>, deps: { warehou
         tenant: z.string(), stale: z.boolean(), run, customers: z.number().int(), time_unit: z.literal('day'), days_per_month: z.number(),
         bgnbd: z.unknown(), gamma_gamma: z.unknown(), settings: z.unknown(), statuses: z.record(z.string(), z.number().int()),
         value_at_risk: z.number(), repurchase_gap_days: z.object({ median: z.number(), p80: z.number(), p95: z.number() }).nullable(),
-        holdout: z.unknown(),
+        holdout: z.unknown(), fit_errors: z.array(z.string()),
       }).openapi('CustomerModel') } } }, ...errors },
     }),
     async (c) => {

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { METRICS } from '../../models/experiments/analyze.ts';
 import { getExperiment, listExperiments } from '../../models/experiments/get-experiments.ts';
-import { jobLogSql, jobStale } from '../../models/kpis/common.ts';
+import { jobFreshness } from '../../models/kpis/common.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { AppEnv } from '../context.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
@@ -41,7 +41,7 @@ const summary = z.object({
 const comparison = z.object({
   relative: z.object({ estimate: z.number(), se: z.number(), ci: interval, p_value: z.number(), p_value_adjusted: z.number(), df: z.number() }),
   absolute: z.object({ estimate: z.number(), se: z.number(), ci: interval, p_value: z.number() }),
-  sequential: z.object({ ci: interval, p_value: z.number(), tuning: z.number() }),
+  sequential: z.object({ ci: interval, p_value: z.number(), p_value_adjusted: z.number(), tuning: z.number() }),
   bayesian: z.object({
     chance_to_win: z.number(), mean: z.number(), sd: z.number(), ci: interval,
     risk: z.object({ control: z.number(), treatment: z.number() }), chance_to_win_exact: z.number().nullable(),
@@ -73,10 +73,7 @@ const jsonOrCsv = <T extends z.ZodType>(schema: T, description: string, ...extra
 
 export function registerExperimentRoutes(app: OpenAPIHono<AppEnv>, deps: { warehouse: Warehouse; now: () => Date }): void {
   const wh = deps.warehouse;
-  const stale = async (): Promise<boolean> => {
-    const [r] = await wh.query<{ last_ok: string | null; last_status: string | null }>(`SELECT ${jobLogSql('experiments')}`);
-    return jobStale(r, deps.now(), STALE_HOURS * 3_600_000);
-  };
+  const stale = async (): Promise<boolean> => (await jobFreshness(wh, 'experiments', deps.now(), STALE_HOURS * 3_600_000)).stale;
 
   app.openapi(
     createRoute({

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Config } from '../../config.ts';
 import { FORECAST_GRANULARITIES, getAccuracy, getForecast } from '../../models/forecast/get-forecast.ts';
-import { isoFromSql, jobLogSql, jobStale } from '../../models/kpis/common.ts';
+import { jobFreshness } from '../../models/kpis/common.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { AppEnv } from '../context.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
@@ -54,10 +54,6 @@ const jsonOrCsv = <T extends z.ZodType>(schema: T, description: string) => ({
   ...errors,
 });
 
-async function jobFreshness(wh: Warehouse, now: Date): Promise<{ computed_at: string | null; stale: boolean }> {
-  const [r] = await wh.query<{ last_ok: string | null; last_status: string | null }>(`SELECT ${jobLogSql('forecast')}`);
-  return { computed_at: isoFromSql(r?.last_ok), stale: jobStale(r, now, FORECAST_STALE_HOURS * 3_600_000) };
-}
 
 
 
@@ -99,7 +95,7 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
       const tenantId = readTenant(c, q.tenant);
       const [series, fresh] = await Promise.all([
         getForecast(wh, { tenantId, metric: 'revenue_net', horizon: q.horizon, granularity: q.granularity, levels: q.levels, currency: q.currency }),
-        jobFreshness(wh, deps.now()),
+        jobFreshness(wh, 'forecast', deps.now(), FORECAST_STALE_HOURS * 3_600_000),
       ]);
       if (wantsCsv(q.format, c.req.header('accept'))) {
         const columns = ['currency', 'start', 'end', 'days', 'partial', 'point', ...q.levels.flatMap((l) => [`lo${l}`, `hi${l}`]), 'model'];
@@ -139,7 +135,7 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
       const tenantId = readTenant(c, q.tenant);
       const [runs, fresh] = await Promise.all([
         getAccuracy(wh, { tenantId, metric: 'revenue_net', currency: q.currency, limit: q.limit, levels: q.levels }),
-        jobFreshness(wh, deps.now()),
+        jobFreshness(wh, 'forecast', deps.now(), FORECAST_STALE_HOURS * 3_600_000),
       ]);
       if (wantsCsv(q.format, c.req.header('accept'))) {
         const columns = ['run_id', 'currency', 'computed_at', 'model', 'days_compared', 'mape', 'mase', ...q.levels.map((l) => `coverage${l}`)];

@@ -134,6 +134,9 @@ export function probabilityAlive(p: BgNbdParams, c: Rfm): number {
 export function expectedPurchases(p: BgNbdParams, c: Rfm, t: number): number {
   if (t <= 0) return 0;
   const { r, alpha, a, b } = p;
+  // ₂F₁'s third argument a + b + x − 1 must be positive for the series summed here; a fit with
+  // a + b < 1 leaves one-time buyers without a figure rather than a wrong one.
+  if (a + b + c.x - 1 <= 0) return NaN;
   const z = t / (alpha + c.T + t);
   const logPow = (r + c.x) * Math.log((alpha + c.T) / (alpha + c.T + t));
   // 1 − pow·₂F₁ and a − 1 share their sign for a ≠ 1; expm1 keeps the difference exact when small.
@@ -147,6 +150,7 @@ export function expectedPurchases(p: BgNbdParams, c: Rfm, t: number): number {
 export function expectedPurchasesNew(p: BgNbdParams, t: number): number {
   if (t <= 0) return 0;
   const { r, alpha, a, b } = p;
+  if (a + b - 1 <= 0) return NaN;
   const logPow = r * Math.log(alpha / (alpha + t));
   return ((a + b - 1) / (a - 1)) * -Math.expm1(logPow + logHyp2f1(r, b, a + b - 1, t / (alpha + t)));
 }

@@ -38,7 +38,10 @@ export function gammaGammaLogLikelihood(g: GammaGammaParams, data: readonly Spen
 /** Parameter-free parts of the likelihood, computed once per fit: log m, log x, and the distinct x. */
 function prepare(data: readonly Spend[]) {
   const x = Float64Array.from(data, (d) => d.x);
-  return { x, m: Float64Array.from(data, (d) => d.m), logM: Float64Array.from(data, (d) => Math.log(d.m)), logX: Float64Array.from(data, (d) => Math.log(d.x)), maxX: Math.max(...x) };
+  // A loop, not Math.max(...x): spreading a million arguments overflows the stack.
+  let maxX = 0;
+  for (const v of x) if (v > maxX) maxX = v;
+  return { x, m: Float64Array.from(data, (d) => d.m), logM: Float64Array.from(data, (d) => Math.log(d.m)), logX: Float64Array.from(data, (d) => Math.log(d.x)), maxX };
 }
 
 function preparedLogLikelihood(g: GammaGammaParams, d: ReturnType<typeof prepare>): number {
@@ -73,7 +76,11 @@ export function fitGammaGamma(data: readonly Spend[]): GammaGammaFit {
   };
 }
 
-/** E[value of a purchase | x repeat purchases averaging m]; the population mean when x = 0. */
+/**
+ * E[value of a purchase | x repeat purchases averaging m]; the population mean when x = 0. NaN where
+ * the model has no finite mean (p·x + q ≤ 1: a q ≤ 1 fit says spend is too heavy-tailed to average).
+ */
 export function expectedSpend(g: GammaGammaParams, x: number, m: number): number {
-  return (g.p * (g.v + x * m)) / (g.p * x + g.q - 1);
+  const d = g.p * x + g.q - 1;
+  return d > 0 ? (g.p * (g.v + x * m)) / d : NaN;
 }

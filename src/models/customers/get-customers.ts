@@ -14,10 +14,12 @@ interface RunRow {
   as_of: string;
   last_day: string;
   customers: string;
+  currency: string | null;
   bgnbd: string | null;
   gamma_gamma: string | null;
   gaps: string | null;
   holdout: string | null;
+  fit_errors: string | null;
   settings: string;
 }
 
@@ -26,6 +28,8 @@ export interface CustomerRun {
   computed_at: string;
   as_of: string;
   last_day: string;
+  /** What spend, CLV and value at risk are in: the tenant's main currency. */
+  currency: string | null;
 }
 
 interface ScoreRow {
@@ -55,13 +59,15 @@ export type CustomerItem = Omit<ScoreRow, 'x' | 'tx' | 'T' | 'monetary'> & { day
 async function latestRun(wh: Warehouse, tenantId: string): Promise<RunRow | null> {
   const [r] = await wh.query<RunRow>(`
     SELECT run_id::VARCHAR AS run_id, computed_at::VARCHAR AS computed_at, as_of::VARCHAR AS as_of, last_day::VARCHAR AS last_day,
-           customers::VARCHAR AS customers, bgnbd::VARCHAR AS bgnbd, gamma_gamma::VARCHAR AS gamma_gamma, gaps::VARCHAR AS gaps,
-           holdout::VARCHAR AS holdout, settings::VARCHAR AS settings
+           customers::VARCHAR AS customers, currency, bgnbd::VARCHAR AS bgnbd, gamma_gamma::VARCHAR AS gamma_gamma, gaps::VARCHAR AS gaps,
+           holdout::VARCHAR AS holdout, fit_errors::VARCHAR AS fit_errors, settings::VARCHAR AS settings
     FROM customer_model_runs WHERE tenant_id = $tenant ORDER BY run_id DESC LIMIT 1`, { tenant: tenantId });
   return r ?? null;
 }
 
-const runInfo = (r: RunRow): CustomerRun => ({ run_id: Number(r.run_id), computed_at: isoFromSql(r.computed_at)!, as_of: isoFromSql(r.as_of)!, last_day: r.last_day });
+const runInfo = (r: RunRow): CustomerRun => ({
+  run_id: Number(r.run_id), computed_at: isoFromSql(r.computed_at)!, as_of: isoFromSql(r.as_of)!, last_day: r.last_day, currency: r.currency,
+});
 
 const SCORE_COLUMNS = `customer_id, orders, x, tx, "T", first_order::VARCHAR AS first_order, last_order::VARCHAR AS last_order, monetary, status,
   typical_gap, expected_next_order::VARCHAR AS expected_next_order, p_alive, expected_30, expected_90, expected_365, p_no_purchase, spend, clv, value_at_risk`;
@@ -102,11 +108,12 @@ export async function atRisk(
 ): Promise<AtRiskPage> {
   const run = await latestRun(wh, q.tenantId);
   if (!run) return { run: null, risk_days: null, total: 0, value_at_risk: 0, items: [], next_cursor: null };
-  // Without a fitted model every value is null: those customers sort last, by id.
+  // Without a value (no fitted model, or none for this customer) a customer sorts last, by id, and
+  // only a minimum above 0 leaves it out.
   const key = 'coalesce(value_at_risk, -1)';
   const statuses = q.statuses.filter((st) => (STATUSES as readonly string[]).includes(st)).map((st) => `'${st}'`);
-  const where = `run_id = $run AND status IN (${statuses.length ? statuses.join(', ') : 'NULL'}) AND ${key} >= $min`;
-  const params = { run: Number(run.run_id), min: q.minValue };
+  const where = `run_id = $run AND status IN (${statuses.length ? statuses.join(', ') : 'NULL'})${q.minValue > 0 ? ' AND value_at_risk >= $min' : ''}`;
+  const params: Record<string, number> = q.minValue > 0 ? { run: Number(run.run_id), min: q.minValue } : { run: Number(run.run_id) };
   const [totals] = await wh.query<{ n: string; v: number | null }>(`SELECT count(*)::VARCHAR AS n, sum(value_at_risk) AS v FROM customer_scores WHERE ${where}`, params);
   const page = await wh.query<ScoreRow & { k: number }>(`
     SELECT ${SCORE_COLUMNS}, ${key} AS k FROM customer_scores
@@ -167,6 +174,8 @@ export interface ModelReport {
   value_at_risk: number;
   repurchase_gap_days: { median: number; p80: number; p95: number } | null;
   holdout: HoldoutReport | null;
+  /** Why a fit failed, if one did (its figures are then null). */
+  fit_errors: string[];
 }
 
 /** The fitted models with their uncertainty, the rule view's store gaps and the holdout report. */
@@ -184,5 +193,6 @@ export async function modelReport(wh: Warehouse, tenantId: string): Promise<Mode
     value_at_risk: counts.reduce((s, c) => s + (c.v ?? 0), 0),
     repurchase_gap_days: gaps.length === 101 ? { median: gaps[50]!, p80: gaps[80]!, p95: gaps[95]! } : null,
     holdout: run.holdout ? JSON.parse(run.holdout) : null,
+    fit_errors: run.fit_errors ? JSON.parse(run.fit_errors) : [],
   };
 }

@@ -54,7 +54,8 @@ export function classify(c: RuleInput, g: StoreGaps, s: RuleSettings): RuleResul
   const median = g.quantiles.length ? g.quantiles[Math.floor((g.quantiles.length - 1) / 2)]! : null;
   if (!median || median <= 0) return { status: 'ORDERING', typicalGap: c.meanGap, gapQuantile: null };
   const repeats = c.orders - 1;
-  const typicalGap = (repeats * (c.meanGap ?? 0) + s.shrinkOrders * median) / (repeats + s.shrinkOrders);
+  // With no repeat purchase and no shrinkage there is nothing of the customer's own: the store's median.
+  const typicalGap = repeats + s.shrinkOrders > 0 ? (repeats * (c.meanGap ?? 0) + s.shrinkOrders * median) / (repeats + s.shrinkOrders) : median;
   // The elapsed days in the store's units: a customer who orders twice as often as the median
   // customer is as overdue after 30 days as the median one after 60.
   const u = gapCdf(g, (c.daysSinceLast * median) / typicalGap);

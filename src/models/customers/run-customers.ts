@@ -1,6 +1,7 @@
 import { DuckDBDateValue } from '@duckdb/node-api';
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
 import { dayNumber, isoDay, lastCompleteDay } from '../days.ts';
+import { sqlTs, storedJson } from '../kpis/common.ts';
 import {
   type BgNbdFit, expectedPurchases, fitBgNbd, probabilityAlive, probabilityNoPurchase, type Rfm,
 } from './bgnbd.ts';
@@ -28,13 +29,26 @@ export interface CustomerJobOptions {
 /** Orders that count as purchases: paid or fulfilled (cancelled, pending and refunded ones do not). */
 export const PURCHASE_STATUSES = ['paid', 'fulfilled'];
 
-/** Purchases per customer and UTC day: the purchase occasions the models count (several orders on one day are one). */
-export function purchasesSql(through: string): string {
-  return `SELECT tenant_id, customer_id, CAST(created_at AS DATE) AS d, sum(total)::DOUBLE AS v
-    FROM orders WHERE customer_id IS NOT NULL AND status IN (${PURCHASE_STATUSES.map((s) => `'${s}'`).join(', ')})
-      AND CAST(created_at AS DATE) <= ${through}
+/**
+ * Purchases per customer and UTC day through `through` (a SQL DATE), for one tenant when `tenant`
+ * names a parameter: the purchase occasions the models count (several orders on one day are one).
+ * Every order counts for timing; the value `v` sums only the orders in the tenant's main currency
+ * (the one most of its orders are in), since amounts in different currencies do not add up.
+ */
+export function purchasesSql(through: string, tenant?: '$tenant'): string {
+  const only = tenant ? ` AND tenant_id = ${tenant}` : '';
+  return `WITH main AS (
+      SELECT tenant_id, arg_max(currency, n) AS currency FROM (SELECT tenant_id, currency, count(*) AS n FROM orders WHERE true${only} GROUP BY ALL) GROUP BY ALL
+    )
+    SELECT o.tenant_id, o.customer_id, CAST(o.created_at AS DATE) AS d, (sum(o.total) FILTER (WHERE o.currency = m.currency))::DOUBLE AS v
+    FROM orders o JOIN main m USING (tenant_id)
+    WHERE o.customer_id IS NOT NULL AND o.status IN (${PURCHASE_STATUSES.map((s) => `'${s}'`).join(', ')})
+      AND CAST(o.created_at AS DATE) <= ${through}${only.replace('tenant_id', 'o.tenant_id')}
     GROUP BY ALL`;
 }
+
+/** Each tenant's main currency (see purchasesSql): what its spend and CLV are in. */
+const MAIN_CURRENCY_SQL = `SELECT tenant_id, arg_max(currency, n) AS currency FROM (SELECT tenant_id, currency, count(*) AS n FROM orders GROUP BY ALL) GROUP BY ALL`;
 
 /**
  * One row per customer from `purchases` (tenant_id, customer_id, d DATE, v): purchase days n, first
@@ -45,9 +59,9 @@ export function purchasesSql(through: string): string {
 export function summarySql(purchases: string, cutoff: string, unitDays = 1): string {
   return `SELECT tenant_id, customer_id, count(*) AS n, count(*) - 1 AS x,
       date_diff('day', min(d), max(d)) / ${unitDays} AS tx, date_diff('day', min(d), ${cutoff}) / ${unitDays} AS T,
-      CASE WHEN count(*) > 1 THEN (sum(v) - arg_min(v, d)) / (count(*) - 1) END AS monetary,
+      avg(v) FILTER (WHERE d > first) AS monetary,
       strftime(min(d), '%Y-%m-%d') AS first_day, strftime(max(d), '%Y-%m-%d') AS last_day
-    FROM (${purchases}) GROUP BY tenant_id, customer_id`;
+    FROM (SELECT *, min(d) OVER (PARTITION BY tenant_id, customer_id) AS first FROM (${purchases})) GROUP BY tenant_id, customer_id`;
 }
 
 interface SummaryRow {
@@ -84,25 +98,26 @@ export interface TenantModel {
 const QUANTILES = Array.from({ length: 101 }, (_, i) => i / 100);
 const MIN_CUSTOMERS = 20;
 
-function tryFit<T>(fit: () => T): T | null {
+/** A fit, or null with the reason recorded in `errors` (served by /v1/customers/model): a failed fit never fails the job. */
+function tryFit<T>(name: string, errors: string[], fit: () => T): T | null {
   try {
     return fit();
-  } catch {
+  } catch (err) {
+    errors.push(`${name}: ${(err as Error).message}`);
     return null;
   }
 }
 
 const rfmOf = (r: SummaryRow): Rfm => ({ x: Number(r.x), tx: r.tx, T: r.T });
 
-async function holdoutReport(wh: Warehouse, tenant: string, lastDay: number, days: number): Promise<HoldoutReport | null> {
+async function holdoutReport(wh: Warehouse, tenant: string, lastDay: number, days: number, errors: string[]): Promise<HoldoutReport | null> {
   const cutoff = lastDay - days;
   const rows = await wh.query<SummaryRow & { later: string }>(`
-    SELECT s.*, coalesce(h.later, 0)::VARCHAR AS later FROM (${summarySql(purchasesSql(`DATE '${isoDay(cutoff)}'`), `DATE '${isoDay(cutoff)}'`)}) s
-    LEFT JOIN (SELECT tenant_id, customer_id, count(*) AS later FROM (${purchasesSql(`DATE '${isoDay(lastDay)}'`)})
-               WHERE d > DATE '${isoDay(cutoff)}' GROUP BY ALL) h USING (tenant_id, customer_id)
-    WHERE s.tenant_id = $tenant`, { tenant });
-  if (rows.length < MIN_CUSTOMERS) return null;
-  const fit = tryFit(() => fitBgNbd(rows.map(rfmOf)));
+    SELECT s.*, coalesce(h.later, 0)::VARCHAR AS later FROM (${summarySql(purchasesSql(`DATE '${isoDay(cutoff)}'`, '$tenant'), `DATE '${isoDay(cutoff)}'`)}) s
+    LEFT JOIN (SELECT tenant_id, customer_id, count(*) AS later FROM (${purchasesSql(`DATE '${isoDay(lastDay)}'`, '$tenant')})
+               WHERE d > DATE '${isoDay(cutoff)}' GROUP BY ALL) h USING (tenant_id, customer_id)`, { tenant });
+  if (rows.length < MIN_CUSTOMERS || !rows.some((r) => Number(r.x) > 0)) return null;
+  const fit = tryFit('holdout BG/NBD', errors, () => fitBgNbd(rows.map(rfmOf)));
   if (!fit) return null;
   const x = rows.map((r) => Number(r.x));
   const predicted = rows.map((r) => expectedPurchases(fit.params, rfmOf(r), days));
@@ -175,8 +190,6 @@ export function scoreCustomers(rows: SummaryRow[], model: TenantModel, opts: Cus
   });
 }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x));
-
 /** Fits and scores every tenant's customers and stores one run per tenant. */
 export async function runCustomers(wh: Warehouse, opts: CustomerJobOptions): Promise<{ runs: number; customers: number; asOf: string | null }> {
   const state = await lastCompleteDay(wh);
@@ -191,27 +204,40 @@ export async function runCustomers(wh: Warehouse, opts: CustomerJobOptions): Pro
     SELECT tenant_id, quantile_cont(gap, [${QUANTILES.join(', ')}]) AS q FROM (
       SELECT tenant_id, date_diff('day', lag(d) OVER (PARTITION BY tenant_id, customer_id ORDER BY d), d) AS gap FROM (${purchasesSql(cutoff)})
     ) WHERE gap IS NOT NULL GROUP BY ALL`);
-  const tenants = [...new Set([...summaries.map((s) => s.tenant_id), ...never.map((n) => n.tenant_id)])].sort();
-  const computedAt = (opts.now?.() ?? new Date()).toISOString().replace('T', ' ').replace('Z', '');
+  const currencies = new Map((await wh.query<{ tenant_id: string; currency: string }>(MAIN_CURRENCY_SQL)).map((r) => [r.tenant_id, r.currency]));
+  const byTenant = <T extends { tenant_id: string }>(rows: T[]) => {
+    const m = new Map<string, T[]>();
+    for (const r of rows) {
+      if (!m.has(r.tenant_id)) m.set(r.tenant_id, []);
+      m.get(r.tenant_id)!.push(r);
+    }
+    return m;
+  };
+  const summariesBy = byTenant(summaries);
+  const neverBy = byTenant(never);
+  const tenants = [...new Set([...summariesBy.keys(), ...neverBy.keys()])].sort();
+  const computedAt = sqlTs(opts.now?.() ?? new Date());
   let scored = 0;
   for (const tenant of tenants) {
-    const rows = summaries.filter((s) => s.tenant_id === tenant);
+    const rows = summariesBy.get(tenant) ?? [];
     const data = rows.map(rfmOf);
-    const bgnbd = data.length >= MIN_CUSTOMERS && data.some((d) => d.x > 0) ? tryFit(() => fitBgNbd(data)) : null;
+    const errors: string[] = [];
+    const bgnbd = data.length >= MIN_CUSTOMERS && data.some((d) => d.x > 0) ? tryFit('BG/NBD', errors, () => fitBgNbd(data)) : null;
     const repeat = rows.filter((r) => Number(r.x) > 0 && (r.monetary ?? 0) > 0).map((r) => ({ x: Number(r.x), m: r.monetary! }));
-    const gammaGamma = repeat.length >= MIN_CUSTOMERS ? tryFit(() => fitGammaGamma(repeat)) : null;
+    const gammaGamma = repeat.length >= MIN_CUSTOMERS ? tryFit('Gamma-Gamma', errors, () => fitGammaGamma(repeat)) : null;
     const gaps = { quantiles: (gapRows.find((g) => g.tenant_id === tenant)?.q ?? []).map(Number) };
-    const model: TenantModel = { bgnbd, gammaGamma, gaps, holdout: await holdoutReport(wh, tenant, lastDay, opts.holdoutDays) };
+    const model: TenantModel = { bgnbd, gammaGamma, gaps, holdout: await holdoutReport(wh, tenant, lastDay, opts.holdoutDays, errors) };
     const scores = scoreCustomers(rows, model, opts);
-    const none = never.filter((n) => n.tenant_id === tenant);
+    const none = neverBy.get(tenant) ?? [];
     await wh.transaction(async (conn) => {
       const [run] = await all<{ run_id: string }>(conn, `
-        INSERT INTO customer_model_runs (tenant_id, computed_at, as_of, last_day, customers, bgnbd, gamma_gamma, gaps, holdout, settings)
-        VALUES ($tenant, $computed::TIMESTAMP, $asOf::TIMESTAMP, $lastDay::DATE, $customers, $bgnbd::JSON, $gg::JSON, $gaps::JSON, $holdout::JSON, $settings::JSON)
+        INSERT INTO customer_model_runs (tenant_id, computed_at, as_of, last_day, customers, currency, bgnbd, gamma_gamma, gaps, holdout, fit_errors, settings)
+        VALUES ($tenant, $computed::TIMESTAMP, $asOf::TIMESTAMP, $lastDay::DATE, $customers, $currency, $bgnbd::JSON, $gg::JSON, $gaps::JSON, $holdout::JSON, $errors::JSON, $settings::JSON)
         RETURNING run_id`, {
         tenant, computed: computedAt, asOf: state.asOf, lastDay: isoDay(lastDay), customers: scores.length + none.length,
-        bgnbd: json(bgnbd), gg: json(gammaGamma), gaps: json(gaps), holdout: json(model.holdout),
-        settings: json({ rules: opts.rules, clv: opts.clv, riskDays: opts.riskDays, holdoutDays: opts.holdoutDays }),
+        currency: currencies.get(tenant) ?? null, errors: storedJson(errors),
+        bgnbd: storedJson(bgnbd), gg: storedJson(gammaGamma), gaps: storedJson(gaps), holdout: storedJson(model.holdout),
+        settings: storedJson({ rules: opts.rules, clv: opts.clv, riskDays: opts.riskDays, holdoutDays: opts.holdoutDays }),
       });
       const runId = BigInt(run!.run_id);
       const appender = await conn.createAppender('customer_scores');

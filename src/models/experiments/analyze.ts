@@ -24,7 +24,7 @@ export interface ExperimentInput {
   metric: 'conversion' | 'revenue';
   control: string;
   arms: ArmInput[];
-  /** Whether units are still arriving: the verdict then rests on the anytime-valid results. */
+  /** Whether units may still arrive: the verdict then rests on the anytime-valid results. */
   running: boolean;
 }
 
@@ -49,7 +49,7 @@ export interface Comparison {
   relative: { estimate: number; se: number; ci: Interval; p_value: number; p_value_adjusted: number; df: number };
   absolute: { estimate: number; se: number; ci: Interval; p_value: number };
   /** Anytime-valid (relative) results: valid however often the experiment is looked at. */
-  sequential: { ci: Interval; p_value: number; tuning: number };
+  sequential: { ci: Interval; p_value: number; p_value_adjusted: number; tuning: number };
   bayesian: { chance_to_win: number; mean: number; sd: number; ci: Interval; risk: { control: number; treatment: number }; chance_to_win_exact: number | null };
 }
 
@@ -100,7 +100,7 @@ function compare(a: ArmStats, b: ArmStats, ctl: ArmInput, arm: ArmInput, metric:
   return {
     relative: { estimate: rel.estimate, se: rel.se, ci: fixedRel.ci, p_value: fixedRel.pValue, p_value_adjusted: fixedRel.pValue, df },
     absolute: { estimate: abs.estimate, se: abs.se, ci: fixedAbs.ci, p_value: fixedAbs.pValue },
-    sequential: { ci: seq.ci, p_value: seq.pValue, tuning: seq.tuning },
+    sequential: { ci: seq.ci, p_value: seq.pValue, p_value_adjusted: seq.pValue, tuning: seq.tuning },
     bayesian: {
       chance_to_win: bayes.chanceToWin, mean: bayes.mean, sd: bayes.sd, ci: bayes.ci,
       risk: { control: bayes.risk[0], treatment: bayes.risk[1] },
@@ -146,15 +146,22 @@ export function analyzeExperiment(input: ExperimentInput, s: ExperimentSettings)
       probability_best: Object.fromEntries([...best].map(([m, p]) => [m, p[k]!])),
     };
   });
-  // Several treatment arms: adjust each metric's p-values across them.
+  // Several treatment arms: adjust each metric's p-values, fixed-horizon and anytime-valid, across them.
   const treated = results.filter((r) => r.comparisons);
   for (const m of METRICS) {
     const withP = treated.filter((r) => r.comparisons![m]);
-    const adjusted = adjustPValues(withP.map((r) => r.comparisons![m]!.relative.p_value), s.correction);
-    withP.forEach((r, i) => { r.comparisons![m]!.relative.p_value_adjusted = adjusted[i]!; });
+    const fixed = adjustPValues(withP.map((r) => r.comparisons![m]!.relative.p_value), s.correction);
+    const anytime = adjustPValues(withP.map((r) => r.comparisons![m]!.sequential.p_value), s.correction);
+    withP.forEach((r, i) => {
+      r.comparisons![m]!.relative.p_value_adjusted = fixed[i]!;
+      r.comparisons![m]!.sequential.p_value_adjusted = anytime[i]!;
+    });
   }
   const basis = input.running ? 'sequential' : 'fixed_horizon';
-  for (const r of treated) r.verdict = verdict(r, ctl!.variant, primary, srm, s, basis);
+  for (const r of results) {
+    if (r.comparisons) r.verdict = verdict(r, ctl!.variant, primary, srm, s, basis);
+    else if (!ctl) r.verdict = `No units in the control arm ${input.control}: nothing to compare ${r.variant} with`;
+  }
   return { primary_metric: primary, srm, arms: results, probability_best: { seed: s.seed, draws: s.draws }, alpha: s.alpha, correction: s.correction, verdict_basis: basis };
 }
 
@@ -175,11 +182,11 @@ export function verdict(r: ArmResult, control: string, primary: MetricName, srm:
     return `Sample ratio mismatch (${pValueText(srm.pValue!)}): the arms are not split as configured, so these results cannot be trusted; check the assignment`;
   }
   const c = r.comparisons?.[primary];
-  if (!c) return `Not enough data to compare ${r.variant} with ${control}`;
+  if (!c) return `Not enough data to compare ${r.variant} with ${control}: an arm has fewer than two units or no variation`;
   const est = c.relative.estimate;
   const sequentialBasis = basis === 'sequential';
   const ci = sequentialBasis ? c.sequential.ci : c.relative.ci;
-  const p = sequentialBasis ? c.sequential.p_value : c.relative.p_value_adjusted;
+  const p = sequentialBasis ? c.sequential.p_value_adjusted : c.relative.p_value_adjusted;
   const tail = `${pct(est)} [${pctPlain(ci.lo)}, ${pctPlain(ci.hi)}], ${sequentialBasis ? 'anytime-valid ' : ''}${pValueText(p)}`;
   if (p < s.alpha) return est > 0 ? `${r.variant} beats ${control}: ${tail}` : `${r.variant} is worse than ${control}: ${tail}`;
   const more = r.power?.more_units_per_arm;

@@ -21,8 +21,8 @@ export interface Srm {
 
 /**
  * Pearson's χ² goodness of fit of the arms' unit counts to `weights` (any positive numbers; they are
- * normalised). Flagged at p < `alpha` (0.001: a real mismatch is rarely subtle, and a dashboard
- * checks every experiment daily). Not evaluated below `minUnits`, or when an expected count is
+ * normalised). Flagged at p < `alpha` (0.001: a real mismatch is rarely subtle, and the job checks
+ * every experiment hourly). Not evaluated below `minUnits`, or when an expected count is
  * under 5, where the χ² approximation is poor.
  */
 export function sampleRatio(counts: number[], weights: number[], alpha: number, minUnits: number): Srm {

@@ -42,16 +42,20 @@ export interface Effect {
   se: number;
 }
 
-/** The effect of B over A and its standard error; null when undefined (an empty arm, or a zero baseline for a relative effect). */
+/**
+ * The effect of B over A and its standard error; null when undefined: an arm with fewer than two
+ * units, an arm without variation (0 of 1,000 converted would give a standard error of 0 and a
+ * "certain" −100%; gbstats also refuses it), or a zero baseline for a relative effect.
+ */
 export function effect(a: ArmStats, b: ArmStats, scale: Scale): Effect | null {
-  if (a.n < 2 || b.n < 2) return null;
+  if (a.n < 2 || b.n < 2 || a.variance === 0 || b.variance === 0) return null;
   if (scale === 'absolute') return { estimate: b.mean - a.mean, se: Math.sqrt(b.variance / b.n + a.variance / a.n) };
   if (a.mean === 0) return null;
   const variance = b.variance / (a.mean ** 2 * b.n) + (a.variance * b.mean ** 2) / (a.mean ** 4 * a.n);
   return { estimate: b.mean / a.mean - 1, se: Math.sqrt(variance) };
 }
 
-/** Welch-Satterthwaite degrees of freedom (1 when an arm has no variance, as gbstats does). */
+/** Welch-Satterthwaite degrees of freedom (effect() refuses the arms without variance that would divide by 0). */
 export function welchDf(a: ArmStats, b: ArmStats): number {
   if (a.n <= 1 || b.n <= 1 || a.variance === 0 || b.variance === 0) return 1;
   const num = (a.variance / a.n + b.variance / b.n) ** 2;
@@ -132,7 +136,7 @@ export function bayesian(e: Effect, alpha: number, prior: Prior = FLAT_PRIOR): B
   }
   const sd = Math.sqrt(variance);
   const z = normalQuantile(1 - alpha / 2, 0, 1);
-  if (sd === 0) return { mean, sd, chanceToWin: mean > 0 ? 1 : 0, ci: { lo: mean, hi: mean }, risk: [Math.max(mean, 0), Math.max(-mean, 0)] };
+  if (sd === 0) return { mean, sd, chanceToWin: mean > 0 ? 1 : mean < 0 ? 0 : 0.5, ci: { lo: mean, hi: mean }, risk: [Math.max(mean, 0), Math.max(-mean, 0)] };
   const density = Math.exp(-0.5 * (mean / sd) ** 2) / Math.sqrt(2 * Math.PI);
   const up = normalCdf(mean / sd, 0, 1);
   return {

@@ -90,7 +90,7 @@ export async function listExperiments(wh: Warehouse, tenantId: string, status?: 
           variant: a.variant, control: a.control, units: a.units, value: a.metrics[m]?.mean ?? null,
           lift: c?.relative.estimate ?? null,
           ci: c ? (sequential ? c.sequential.ci : c.relative.ci) : null,
-          p_value: c ? (sequential ? c.sequential.p_value : c.relative.p_value_adjusted) : null,
+          p_value: c ? (sequential ? c.sequential.p_value_adjusted : c.relative.p_value_adjusted) : null,
           chance_to_win: c?.bayesian.chance_to_win ?? null,
           verdict: a.verdict,
         };

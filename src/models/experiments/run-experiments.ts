@@ -1,4 +1,5 @@
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
+import { sqlTs, storedJson } from '../kpis/common.ts';
 import { analyzeExperiment, type ArmInput, type ExperimentResult, type ExperimentSettings } from './analyze.ts';
 
 /**
@@ -14,8 +15,12 @@ export interface ExperimentJobOptions {
   now?: () => Date;
 }
 
-/** Statuses under which units may still arrive: such an experiment is judged on its anytime-valid results. */
-const RUNNING = new Set(['running', 'active', 'live', 'started', 'in_progress']);
+/**
+ * Statuses that say an experiment is over: it is judged at its fixed horizon. Any other status
+ * (running, draft, paused, unknown, none) is judged on its anytime-valid results, which stay valid
+ * however often they are looked at.
+ */
+const FINISHED = new Set(['completed', 'complete', 'finished', 'stopped', 'ended', 'done', 'concluded', 'archived']);
 /** Keys of a variant's configuration that state its share of traffic. */
 const WEIGHT_KEYS = ['weight', 'traffic', 'split', 'allocation', 'traffic_allocation', 'percent', 'percentage', 'share'];
 
@@ -49,7 +54,7 @@ interface ExperimentRow {
  * Weights come from a numeric weight/traffic/split/... entry of the variant's configuration; an arm
  * without one gets the mean of those given (equal shares when none is).
  */
-export function splitOf(variantsJson: string | null, seen: string[]): { control: string; weights: Map<string, number> } {
+export function splitOf(variantsJson: string | null, seen: string[]): { control: string; weights: Map<string, number>; listed: string[] } {
   let config: Record<string, unknown> = {};
   try {
     const parsed = variantsJson ? JSON.parse(variantsJson) : {};
@@ -73,7 +78,7 @@ export function splitOf(variantsJson: string | null, seen: string[]): { control:
     }
   }
   const fallback = given.size ? [...given.values()].reduce((s, w) => s + w, 0) / given.size : 1;
-  return { control, weights: new Map(seen.map((v) => [v, given.get(v) ?? fallback])) };
+  return { control, weights: new Map(names.map((v) => [v, given.get(v) ?? fallback])), listed };
 }
 
 export interface ExperimentComputed {
@@ -127,16 +132,20 @@ export async function computeExperiments(wh: Warehouse, opts: ExperimentJobOptio
   const out: ExperimentComputed[] = [];
   for (const e of experiments) {
     const rows = armsBy.get(key(e.tenant_id, e.experiment_id)) ?? [];
-    const { control, weights } = splitOf(e.variants, rows.map((r) => r.variant));
+    const { control, weights, listed } = splitOf(e.variants, rows.map((r) => r.variant));
     const cap = rows[0]?.cap ?? null;
-    const inputs: ArmInput[] = rows.map((r) => ({
+    // A configured arm that got no units is an arm of 0 for the sample-ratio check, not a missing one.
+    const empty = { n: 0, sum: 0, sumSq: 0 };
+    const unseen = listed.filter((v) => !rows.some((r) => r.variant === v))
+      .map((v): ArmInput => ({ variant: v, units: 0, conversions: 0, revenue: empty, revenueCapped: cap !== null ? empty : undefined, weight: weights.get(v) ?? 1 }));
+    const inputs: ArmInput[] = rows.map((r): ArmInput => ({
       variant: r.variant,
       units: Number(r.n),
       conversions: Number(r.conversions),
       revenue: { n: Number(r.n), sum: r.s, sumSq: r.ss },
       revenueCapped: cap !== null && r.cs !== null && r.css !== null ? { n: Number(r.n), sum: r.cs, sumSq: r.css } : undefined,
       weight: weights.get(r.variant) ?? 1,
-    }));
+    })).concat(unseen);
     const metric = e.metric === 'revenue' ? 'revenue' : 'conversion';
     out.push({
       tenantId: e.tenant_id,
@@ -149,32 +158,30 @@ export async function computeExperiments(wh: Warehouse, opts: ExperimentJobOptio
       units: inputs.reduce((s, a) => s + a.units, 0),
       multiArmUnits: multiBy.get(key(e.tenant_id, e.experiment_id)) ?? 0,
       winsorCap: cap,
-      result: analyzeExperiment({ metric, control, arms: inputs, running: RUNNING.has(e.status ?? '') }, opts.settings),
+      result: analyzeExperiment({ metric, control, arms: inputs, running: !FINISHED.has(e.status ?? '') }, opts.settings),
     });
   }
   return out;
 }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x));
-
 /** Analyses every experiment and stores one run per tenant. */
 export async function runExperiments(wh: Warehouse, opts: ExperimentJobOptions): Promise<{ runs: number; experiments: number }> {
   const computed = await computeExperiments(wh, opts);
-  const computedAt = (opts.now?.() ?? new Date()).toISOString().replace('T', ' ').replace('Z', '');
+  const computedAt = sqlTs(opts.now?.() ?? new Date());
   const tenants = [...new Set(computed.map((c) => c.tenantId))];
   await wh.transaction(async (conn) => {
     for (const tenant of tenants) {
       const [run] = await all<{ run_id: string }>(conn, `
         INSERT INTO experiment_runs (tenant_id, computed_at, as_of, settings)
         VALUES ($tenant, $computed::TIMESTAMP, (SELECT max(watermark_ts) FROM ingest_state WHERE entity = 'experiment_units'), $settings::JSON)
-        RETURNING run_id`, { tenant, computed: computedAt, settings: json({ ...opts.settings, winsorize: opts.winsorize }) });
+        RETURNING run_id`, { tenant, computed: computedAt, settings: storedJson({ ...opts.settings, winsorize: opts.winsorize }) });
       for (const c of computed.filter((x) => x.tenantId === tenant)) {
         await conn.run(`
           INSERT INTO experiment_results (run_id, experiment_id, name, status, metric, started_at, last_unit_at, units, multi_arm_units,
             winsor_cap, srm_p, srm_flagged, result)
           VALUES ($run, $id, $name, $status, $metric, $started::TIMESTAMP, $last::TIMESTAMP, $units, $multi, $cap, $srmP, $srmFlagged, $result::JSON)`, {
           run: Number(run!.run_id), id: c.experimentId, name: c.name, status: c.status, metric: c.metric, started: c.startedAt, last: c.lastUnitAt,
-          units: c.units, multi: c.multiArmUnits, cap: c.winsorCap, srmP: c.result.srm.pValue, srmFlagged: c.result.srm.flagged, result: json(c.result),
+          units: c.units, multi: c.multiArmUnits, cap: c.winsorCap, srmP: c.result.srm.pValue, srmFlagged: c.result.srm.flagged, result: storedJson(c.result),
         });
       }
     }

@@ -1,5 +1,6 @@
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
 import { dayNumber, isoDay, lastCompleteDay } from '../days.ts';
+import { sqlTs, storedJson } from '../kpis/common.ts';
 import { seasonalScale } from './backtest.ts';
 import { forecastSeries, type SeriesForecast } from './forecast.ts';
 
@@ -58,8 +59,6 @@ export async function readDailySeries(wh: Warehouse, lastDay: number): Promise<D
   });
 }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x));
-
 /**
  * Forecasts every series from the last complete UTC day before the rollups' as_of and stores one run
  * per series. Returns how many runs were written.
@@ -69,7 +68,7 @@ export async function runForecasts(wh: Warehouse, opts: ForecastJobOptions): Pro
   if (!state) return { runs: 0, asOf: null, lastDay: null };
   const { lastDay } = state;
   const holidays = new Set(opts.holidays.map(dayNumber));
-  const computedAt = (opts.now?.() ?? new Date()).toISOString();
+  const computedAt = sqlTs(opts.now?.() ?? new Date());
   const results: { s: DailySeries; f: SeriesForecast }[] = [];
   for (const s of await readDailySeries(wh, lastDay)) {
     if (s.values.length === 0) continue;
@@ -83,16 +82,16 @@ export async function runForecasts(wh: Warehouse, opts: ForecastJobOptions): Pro
         VALUES ($tenant, $metric, $currency, $computed::TIMESTAMP, $asOf::TIMESTAMP, $lastDay::DATE, $horizon, $model, $choice, $history,
           $scores::JSON, $params::JSON, $coverage::JSON, $errors::JSON, $scale)
         RETURNING run_id`, {
-        tenant: s.tenantId, metric: s.metric, currency: s.currency, computed: computedAt.replace('T', ' ').replace('Z', ''),
+        tenant: s.tenantId, metric: s.metric, currency: s.currency, computed: computedAt,
         asOf: state.asOf, lastDay: isoDay(lastDay), horizon: opts.horizon, model: f.model, choice: f.choice, history: s.values.length,
-        scores: json(f.scores), params: json(f.params),
-        coverage: json(Object.fromEntries([...f.coverage].map(([l, c]) => [String(Math.round(l * 100)), c]))),
-        errors: json(f.errors.paths.map((p) => [...p])),
+        scores: storedJson(f.scores), params: storedJson(f.params),
+        coverage: storedJson(Object.fromEntries([...f.coverage].map(([l, c]) => [String(Math.round(l * 100)), c]))),
+        errors: storedJson(f.errors.paths.map((p) => [...p])),
         scale: seasonalScale(s.values, s.values.length),
       });
       const rows = [...f.points].map((p, h) => {
         const bounds = Object.fromEntries([...f.intervals].map(([l, b]) => [String(Math.round(l * 100)), [b.lo[h], b.hi[h]]]));
-        return `(${run!.run_id}, DATE '${isoDay(lastDay + 1 + h)}', ${h + 1}, ${p}, '${json(bounds)}')`;
+        return `(${run!.run_id}, DATE '${isoDay(lastDay + 1 + h)}', ${h + 1}, ${p}, '${storedJson(bounds)}')`;
       });
       if (rows.length) await conn.run(`INSERT INTO forecast_points (run_id, day, h, point, bounds) VALUES ${rows.join(', ')}`);
     }

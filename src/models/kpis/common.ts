@@ -12,6 +12,11 @@ export function sqlTs(d: Date): string {
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }
 
+/** JSON for a warehouse JSON column: NaN and ±Infinity (which JSON cannot hold) become null. */
+export function storedJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x));
+}
+
 /** DuckDB TIMESTAMP text ("2024-03-10 08:00:00") holding UTC → ISO-8601 with Z. */
 export function isoFromSql(ts: string | null | undefined): string | null {
   if (ts == null) return null;
@@ -48,6 +53,12 @@ export function jobLogSql(job: 'ingest' | 'forecast' | 'experiments' | 'customer
   return `(SELECT status FROM job_runs WHERE job = '${job}' AND finished_at IS NOT NULL AND status IN ('succeeded', 'failed')
         ORDER BY finished_at DESC, id DESC LIMIT 1) AS last_status,
       (SELECT max(finished_at) FROM job_runs WHERE job = '${job}' AND status = 'succeeded') AS last_ok`;
+}
+
+/** A model job's freshness: when it last succeeded, and whether that is stale by jobStale. */
+export async function jobFreshness(wh: Warehouse, job: 'forecast' | 'experiments' | 'customers', now: Date, limitMs: number): Promise<{ computed_at: string | null; stale: boolean }> {
+  const [r] = await wh.query<{ last_ok: string | null; last_status: string | null }>(`SELECT ${jobLogSql(job)}`);
+  return { computed_at: isoFromSql(r?.last_ok), stale: jobStale(r, now, limitMs) };
 }
 
 /** Stale: the job never succeeded, its last finished run failed, or its last success is older than `limitMs`. */

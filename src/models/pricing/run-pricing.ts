@@ -1,4 +1,5 @@
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
+import { sqlTs } from '../kpis/common.ts';
 import { dayNumber, isoDay, lastCompleteDay, weekday } from '../days.ts';
 import { sqlString } from '../../ingest/merge-sql.ts';
 import { type DayObservation, estimateElasticity, poolElasticities, type RawElasticity } from './elasticity.ts';
@@ -77,7 +78,7 @@ export async function runPricing(wh: Warehouse, opts: PricingJobOptions): Promis
     eventsBy.set(k, entry);
   }
 
-  const computedAt = (opts.now?.() ?? new Date()).toISOString().replace('T', ' ').replace('Z', '');
+  const computedAt = sqlTs(opts.now?.() ?? new Date());
   let runs = 0;
   for (const tenant of new Set(products.map((p) => p.tenant_id))) {
     const mine = products.filter((p) => p.tenant_id === tenant);

@@ -130,7 +130,10 @@ export async function benchCustomers(customers: number): Promise<void> {
     const t = performance.now();
     const r = await runCustomers(wh, customerOptions(config));
     const ms = performance.now() - t;
+    const [run] = await wh.query<{ errors: string; clv: number | null }>(
+      `SELECT fit_errors::VARCHAR AS errors, (SELECT avg(clv) FROM customer_scores) AS clv FROM customer_model_runs`);
     await wh.close();
+    if (run?.errors !== '[]' || run.clv === null) console.log(`customers job: a fit failed (${run?.errors}); CLV ${run?.clv}`);
     console.log(`customers job, ${customers.toLocaleString('en-US')} customers (${orders.toLocaleString('en-US')} orders): ${secs(ms)} s for ${r.customers.toLocaleString('en-US')} scored `
       + `(${(ms / baseMs).toFixed(1)}x the GROUP BY of their purchase summaries, ${secs(baseMs)} s; two BG/NBD fits, Gamma-Gamma, scores, CLV, holdout)`);
   } finally {

@@ -119,6 +119,22 @@ export class Warehouse {
     }
   }
 
+  /**
+   * A large read on a reader connection, a chunk of rows at a time (DuckDB's vectors, 2,048 rows):
+   * the whole result never sits in memory at once. Same value conversions as query().
+   */
+  async *stream<T = Row>(sql: string, params?: Params): AsyncGenerator<T[]> {
+    if (this.closed) throw new Error('warehouse is closed');
+    const conn = await this.reader();
+    try {
+      const result = await conn.stream(sql, params);
+      for await (const rows of result.yieldRowObjectJson()) yield rows as T[];
+    } finally {
+      if (this.closed) conn.closeSync();
+      else this.readers.push(conn);
+    }
+  }
+
   private statements = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
 
   /** The connection's prepared statement for `sql`, least recently used dropped past PREPARED_PER_CONNECTION. */

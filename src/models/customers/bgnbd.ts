@@ -37,13 +37,15 @@ export interface BgNbdFit {
 }
 
 const NAMES = ['r', 'alpha', 'a', 'b'] as const;
-/** Past this many distinct summaries the fit starts from one on SUBSAMPLE_CUSTOMERS customers. */
+/** Past this many distinct summaries the fit starts from one on a subsample of about this many. */
 const SUBSAMPLE_ROWS = 30_000;
-const SUBSAMPLE_CUSTOMERS = 20_000;
 const toParams = (v: readonly number[]): BgNbdParams => ({ r: v[0]!, alpha: v[1]!, a: v[2]!, b: v[3]! });
 
+/** A summary standing for `w` customers (1 when absent): the job reads them already grouped. */
+export type WeightedRfm = Rfm & { w?: number };
+
 /** Identical summaries folded together with a weight: the likelihood then costs per distinct (x, t_x, T). */
-function fold(data: readonly Rfm[]): { x: Int32Array; tx: Float64Array; T: Float64Array; w: Float64Array; maxX: number } {
+function fold(data: readonly WeightedRfm[]): { x: Int32Array; tx: Float64Array; T: Float64Array; w: Float64Array; maxX: number } {
   const map = new Map<string, number>();
   const rows: Rfm[] = [];
   const weights: number[] = [];
@@ -53,8 +55,8 @@ function fold(data: readonly Rfm[]): { x: Int32Array; tx: Float64Array; T: Float
     if (i === undefined) {
       map.set(k, rows.length);
       rows.push(d);
-      weights.push(1);
-    } else weights[i]!++;
+      weights.push(d.w ?? 1);
+    } else weights[i]! += d.w ?? 1;
   }
   return {
     x: Int32Array.from(rows, (r) => r.x), tx: Float64Array.from(rows, (r) => r.tx), T: Float64Array.from(rows, (r) => r.T),
@@ -63,7 +65,7 @@ function fold(data: readonly Rfm[]): { x: Int32Array; tx: Float64Array; T: Float
 }
 
 /** Σ log-likelihood of the summaries under `p` (FHL 2005, eq. 6, in log space). */
-export function bgnbdLogLikelihood(p: BgNbdParams, data: readonly Rfm[]): number {
+export function bgnbdLogLikelihood(p: BgNbdParams, data: readonly WeightedRfm[]): number {
   return foldedLogLikelihood(p, fold(data));
 }
 
@@ -93,19 +95,21 @@ function foldedLogLikelihood(p: BgNbdParams, d: ReturnType<typeof fold>): number
 }
 
 /** Maximum-likelihood fit on log parameters (so they stay positive), with standard errors. */
-export function fitBgNbd(data: readonly Rfm[]): BgNbdFit {
+export function fitBgNbd(data: readonly WeightedRfm[]): BgNbdFit {
   if (data.length === 0) throw new Error('fitBgNbd needs customers');
   const d = fold(data);
-  const meanT = data.reduce((s, c) => s + c.T, 0) / data.length;
-  const meanX = data.reduce((s, c) => s + c.x, 0) / data.length;
+  const customers = d.w.reduce((s, w) => s + w, 0);
+  const meanT = data.reduce((s, c) => s + c.T * (c.w ?? 1), 0) / customers;
+  const meanX = data.reduce((s, c) => s + c.x * (c.w ?? 1), 0) / customers;
   // Start at a purchase rate that matches the average (r = 1) and a dropout probability of ½.
   const start = [0, Math.log(Math.max(1e-6, meanT / Math.max(meanX, 0.1))), 0, 0];
   const nll = (v: number[]) => -foldedLogLikelihood(toParams(v.map(Math.exp)), d);
-  // A large base is first fitted on an evenly spread subsample; the whole base then only needs the
-  // Newton steps from there (the simplex search was 2/3 of the evaluations, each a pass over it).
+  // A large base is first fitted on an evenly spread subsample of its distinct summaries; the whole
+  // base then only needs the Newton steps from there (the simplex search was 2/3 of the evaluations,
+  // each a pass over it).
   let opt;
   if (d.w.length > SUBSAMPLE_ROWS) {
-    const every = Math.ceil(data.length / SUBSAMPLE_CUSTOMERS);
+    const every = Math.ceil(data.length / SUBSAMPLE_ROWS);
     const rough = fitBgNbd(data.filter((_, i) => i % every === 0)).params;
     opt = minimize(nll, [rough.r, rough.alpha, rough.a, rough.b].map(Math.log), { simplex: false });
   } else {
@@ -115,7 +119,7 @@ export function fitBgNbd(data: readonly Rfm[]): BgNbdFit {
   const se = opt.covariance
     ? toParams(NAMES.map((_, i) => Math.exp(opt.x[i]!) * Math.sqrt(Math.max(0, opt.covariance![i]![i]!))))
     : null;
-  return { params, se, logCovariance: opt.covariance, logLikelihood: -opt.value, customers: data.length, iterations: opt.iterations };
+  return { params, se, logCovariance: opt.covariance, logLikelihood: -opt.value, customers, iterations: opt.iterations };
 }
 
 /** log of the odds term of P(alive): a/(b+x−1) · ((α+T)/(α+t_x))^(r+x), or −∞ for x = 0. */

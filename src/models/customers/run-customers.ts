@@ -96,6 +96,8 @@ export interface TenantModel {
 }
 
 const QUANTILES = Array.from({ length: 101 }, (_, i) => i / 100);
+/** Scores appended per write: large enough to amortise an appender, small enough to keep memory flat. */
+const APPEND_ROWS = 50_000;
 const MIN_CUSTOMERS = 20;
 
 /** A fit, or null with the reason recorded in `errors` (served by /v1/customers/model): a failed fit never fails the job. */
@@ -112,23 +114,42 @@ const rfmOf = (r: SummaryRow): Rfm => ({ x: Number(r.x), tx: r.tx, T: r.T });
 
 async function holdoutReport(wh: Warehouse, tenant: string, lastDay: number, days: number, errors: string[]): Promise<HoldoutReport | null> {
   const cutoff = lastDay - days;
-  const rows = await wh.query<SummaryRow & { later: string }>(`
-    SELECT s.*, coalesce(h.later, 0)::VARCHAR AS later FROM (${summarySql(purchasesSql(`DATE '${isoDay(cutoff)}'`, '$tenant'), `DATE '${isoDay(cutoff)}'`)}) s
-    LEFT JOIN (SELECT tenant_id, customer_id, count(*) AS later FROM (${purchasesSql(`DATE '${isoDay(lastDay)}'`, '$tenant')})
-               WHERE d > DATE '${isoDay(cutoff)}' GROUP BY ALL) h USING (tenant_id, customer_id)`, { tenant });
-  if (rows.length < MIN_CUSTOMERS || !rows.some((r) => Number(r.x) > 0)) return null;
-  const fit = tryFit('holdout BG/NBD', errors, () => fitBgNbd(rows.map(rfmOf)));
+  const calibration = summarySql(purchasesSql(`DATE '${isoDay(cutoff)}'`, '$tenant'), `DATE '${isoDay(cutoff)}'`);
+  const data = await foldedSummaries(wh, calibration, tenant);
+  const customers = data.reduce((s, d) => s + d.w, 0);
+  if (customers < MIN_CUSTOMERS || !data.some((d) => d.x > 0)) return null;
+  const fit = tryFit('holdout BG/NBD', errors, () => fitBgNbd(data));
   if (!fit) return null;
-  const x = rows.map((r) => Number(r.x));
-  const predicted = rows.map((r) => expectedPurchases(fit.params, rfmOf(r), days));
-  const actual = rows.map((r) => Number(r.later));
+  const x: number[] = [];
+  const predicted: number[] = [];
+  const risk: number[] = [];
+  const actual: number[] = [];
+  const later = `SELECT tenant_id, customer_id, count(*) AS later FROM (${purchasesSql(`DATE '${isoDay(lastDay)}'`, '$tenant')})
+    WHERE d > DATE '${isoDay(cutoff)}' GROUP BY ALL`;
+  for await (const chunk of wh.stream<{ x: number; tx: number; T: number; later: number }>(`
+    SELECT s.x::INTEGER AS x, s.tx, s.T, coalesce(h.later, 0)::INTEGER AS later
+    FROM (${calibration}) s LEFT JOIN (${later}) h USING (tenant_id, customer_id)`, { tenant })) {
+    for (const r of chunk) {
+      x.push(r.x);
+      predicted.push(expectedPurchases(fit.params, r, days));
+      risk.push(probabilityNoPurchase(fit.params, r, days));
+      actual.push(r.later);
+    }
+  }
   return {
-    cutoff: isoDay(cutoff), days, customers: rows.length,
+    cutoff: isoDay(cutoff), days, customers: x.length,
     predicted: predicted.reduce((s, v) => s + v, 0), actual: actual.reduce((s, v) => s + v, 0),
     by_frequency: byFrequency(x, predicted, actual),
-    auc_no_purchase: auc(rows.map((r) => probabilityNoPurchase(fit.params, rfmOf(r), days)), actual.map((a) => a === 0)),
+    auc_no_purchase: auc(risk, actual.map((a) => a === 0)),
     params: fit.params,
   };
+}
+
+/** A tenant's summaries grouped by (x, t_x, T) with their counts: what the BG/NBD likelihood needs. */
+async function foldedSummaries(wh: Warehouse, summary: string, tenant: string): Promise<(Rfm & { w: number })[]> {
+  const rows = await wh.query<{ x: number; tx: number; T: number; w: number }>(
+    `SELECT x::INTEGER AS x, tx, T, count(*)::INTEGER AS w FROM (${summary}) GROUP BY ALL`, { tenant });
+  return rows.map((r) => ({ x: r.x, tx: r.tx, T: r.T, w: r.w }));
 }
 
 export interface CustomerScore {
@@ -153,13 +174,16 @@ export interface CustomerScore {
   valueAtRisk: number | null;
 }
 
-/** Scores of every customer of one tenant under its model (the model parts null when it could not be fitted). */
-export function scoreCustomers(rows: SummaryRow[], model: TenantModel, opts: CustomerJobOptions): CustomerScore[] {
+/** The model's figures of one (x, t_x, T): every customer with that summary shares them. */
+export type ModelFigures = { pAlive: number; exp30: number; exp90: number; exp365: number; pNoPurchase: number; discounted: number };
+
+/**
+ * Scores of customers of one tenant under its model (the model parts null when it could not be
+ * fitted). `cache` carries the figures per distinct summary across the chunks of one tenant.
+ */
+export function scoreCustomers(rows: SummaryRow[], model: TenantModel, opts: CustomerJobOptions, cache = new Map<string, ModelFigures>()): CustomerScore[] {
   const bg = model.bgnbd?.params;
   const gg = model.gammaGamma?.params;
-  // Customers with the same (x, t_x, T) share every model figure: compute each once.
-  type ModelFigures = { pAlive: number; exp30: number; exp90: number; exp365: number; pNoPurchase: number; discounted: number };
-  const cache = new Map<string, ModelFigures>();
   return rows.map((r) => {
     const c = rfmOf(r);
     const orders = Number(r.n);
@@ -191,94 +215,120 @@ export function scoreCustomers(rows: SummaryRow[], model: TenantModel, opts: Cus
 }
 
 /** Fits and scores every tenant's customers and stores one run per tenant. */
+/**
+ * Fits and scores every tenant's customers, one run per tenant. The fits read grouped summaries and
+ * the scores stream through in chunks, so memory does not grow with the customer base; each chunk is
+ * appended on its own and the run row, which makes the run visible, is written last.
+ */
 export async function runCustomers(wh: Warehouse, opts: CustomerJobOptions): Promise<{ runs: number; customers: number; asOf: string | null }> {
   const state = await lastCompleteDay(wh);
   if (!state) return { runs: 0, customers: 0, asOf: null };
   const { lastDay } = state;
   const cutoff = `DATE '${isoDay(lastDay)}'`;
-  const summaries = await wh.query<SummaryRow>(`${summarySql(purchasesSql(cutoff), cutoff)} ORDER BY tenant_id, customer_id`);
-  const never = await wh.query<{ tenant_id: string; customer_id: string }>(`
-    SELECT tenant_id, customer_id FROM customers
-    ANTI JOIN (${purchasesSql(cutoff)}) p USING (tenant_id, customer_id) ORDER BY ALL`);
-  const gapRows = await wh.query<{ tenant_id: string; q: number[] }>(`
-    SELECT tenant_id, quantile_cont(gap, [${QUANTILES.join(', ')}]) AS q FROM (
-      SELECT tenant_id, date_diff('day', lag(d) OVER (PARTITION BY tenant_id, customer_id ORDER BY d), d) AS gap FROM (${purchasesSql(cutoff)})
-    ) WHERE gap IS NOT NULL GROUP BY ALL`);
+  // Scores of a run that died before its run row: never visible, removed now.
+  await wh.withWriter((c) => c.run(`DELETE FROM customer_scores WHERE run_id NOT IN (SELECT run_id FROM customer_model_runs)`));
+  const tenants = (await wh.query<{ tenant_id: string }>(`
+    SELECT DISTINCT tenant_id FROM (SELECT tenant_id FROM orders UNION ALL SELECT tenant_id FROM customers) ORDER BY 1`)).map((t) => t.tenant_id);
   const currencies = new Map((await wh.query<{ tenant_id: string; currency: string }>(MAIN_CURRENCY_SQL)).map((r) => [r.tenant_id, r.currency]));
-  const byTenant = <T extends { tenant_id: string }>(rows: T[]) => {
-    const m = new Map<string, T[]>();
-    for (const r of rows) {
-      if (!m.has(r.tenant_id)) m.set(r.tenant_id, []);
-      m.get(r.tenant_id)!.push(r);
-    }
-    return m;
-  };
-  const summariesBy = byTenant(summaries);
-  const neverBy = byTenant(never);
-  const tenants = [...new Set([...summariesBy.keys(), ...neverBy.keys()])].sort();
   const computedAt = sqlTs(opts.now?.() ?? new Date());
   let scored = 0;
   for (const tenant of tenants) {
-    const rows = summariesBy.get(tenant) ?? [];
-    const data = rows.map(rfmOf);
+    const summary = summarySql(purchasesSql(cutoff, '$tenant'), cutoff);
     const errors: string[] = [];
-    const bgnbd = data.length >= MIN_CUSTOMERS && data.some((d) => d.x > 0) ? tryFit('BG/NBD', errors, () => fitBgNbd(data)) : null;
-    const repeat = rows.filter((r) => Number(r.x) > 0 && (r.monetary ?? 0) > 0).map((r) => ({ x: Number(r.x), m: r.monetary! }));
+    const folded = await foldedSummaries(wh, summary, tenant);
+    const customers = folded.reduce((s, d) => s + d.w, 0);
+    const bgnbd = customers >= MIN_CUSTOMERS && folded.some((d) => d.x > 0) ? tryFit('BG/NBD', errors, () => fitBgNbd(folded)) : null;
+    const repeat = await wh.query<{ x: number; m: number }>(
+      `SELECT x::INTEGER AS x, monetary AS m FROM (${summary}) WHERE x > 0 AND monetary > 0`, { tenant });
     const gammaGamma = repeat.length >= MIN_CUSTOMERS ? tryFit('Gamma-Gamma', errors, () => fitGammaGamma(repeat)) : null;
-    const gaps = { quantiles: (gapRows.find((g) => g.tenant_id === tenant)?.q ?? []).map(Number) };
+    const [gapRow] = await wh.query<{ q: number[] | null }>(`
+      SELECT quantile_cont(gap, [${QUANTILES.join(', ')}]) AS q FROM (
+        SELECT date_diff('day', lag(d) OVER (PARTITION BY customer_id ORDER BY d), d) AS gap FROM (${purchasesSql(cutoff, '$tenant')})
+      ) WHERE gap IS NOT NULL`, { tenant });
+    const gaps = { quantiles: (gapRow?.q ?? []).map(Number) };
     const model: TenantModel = { bgnbd, gammaGamma, gaps, holdout: await holdoutReport(wh, tenant, lastDay, opts.holdoutDays, errors) };
-    const scores = scoreCustomers(rows, model, opts);
-    const none = neverBy.get(tenant) ?? [];
-    await wh.transaction(async (conn) => {
-      const [run] = await all<{ run_id: string }>(conn, `
-        INSERT INTO customer_model_runs (tenant_id, computed_at, as_of, last_day, customers, currency, bgnbd, gamma_gamma, gaps, holdout, fit_errors, settings)
-        VALUES ($tenant, $computed::TIMESTAMP, $asOf::TIMESTAMP, $lastDay::DATE, $customers, $currency, $bgnbd::JSON, $gg::JSON, $gaps::JSON, $holdout::JSON, $errors::JSON, $settings::JSON)
-        RETURNING run_id`, {
-        tenant, computed: computedAt, asOf: state.asOf, lastDay: isoDay(lastDay), customers: scores.length + none.length,
-        currency: currencies.get(tenant) ?? null, errors: storedJson(errors),
-        bgnbd: storedJson(bgnbd), gg: storedJson(gammaGamma), gaps: storedJson(gaps), holdout: storedJson(model.holdout),
-        settings: storedJson({ rules: opts.rules, clv: opts.clv, riskDays: opts.riskDays, holdoutDays: opts.holdoutDays }),
-      });
-      const runId = BigInt(run!.run_id);
-      const appender = await conn.createAppender('customer_scores');
-      const num = (v: number | null) => (v === null || !Number.isFinite(v) ? appender.appendNull() : appender.appendDouble(v));
-      const day = (v: number | null) => (v === null ? appender.appendNull() : appender.appendDate(new DuckDBDateValue(v)));
-      for (const s of scores) {
-        appender.appendBigInt(runId);
-        appender.appendVarchar(s.customerId);
-        appender.appendInteger(s.orders);
-        appender.appendInteger(s.x);
-        num(s.tx);
-        num(s.T);
-        day(s.firstDay);
-        day(s.lastDay);
-        num(s.monetary);
-        appender.appendVarchar(s.status);
-        num(s.typicalGap);
-        day(s.expectedNext);
-        num(s.pAlive);
-        num(s.exp30);
-        num(s.exp90);
-        num(s.exp365);
-        num(s.pNoPurchase);
-        num(s.spend);
-        num(s.clv);
-        num(s.valueAtRisk);
-        appender.endRow();
+    const [{ id } = { id: '0' }] = await wh.query<{ id: string }>(`SELECT nextval('customer_model_runs_seq')::VARCHAR AS id`);
+    const runId = BigInt(id);
+    let written = 0;
+    const figures = new Map<string, ModelFigures>();
+    // DuckDB hands over 2,048 rows at a time; appending every one of those cost an appender each.
+    let pending: CustomerScore[] = [];
+    for await (const chunk of wh.stream<SummaryRow>(summary, { tenant })) {
+      pending.push(...scoreCustomers(chunk, model, opts, figures));
+      if (pending.length >= APPEND_ROWS) {
+        await appendScores(wh, runId, pending);
+        written += pending.length;
+        pending = [];
       }
-      for (const n of none) {
-        appender.appendBigInt(runId);
-        appender.appendVarchar(n.customer_id);
-        appender.appendInteger(0);
-        for (let i = 0; i < 17; i++) {
-          if (i === 6) appender.appendVarchar('NO_ORDERS_YET');
-          else appender.appendNull();
-        }
-        appender.endRow();
-      }
-      appender.closeSync();
-    });
-    scored += scores.length + none.length;
+    }
+    await appendScores(wh, runId, pending);
+    written += pending.length;
+    for await (const chunk of wh.stream<{ customer_id: string }>(`
+      SELECT c.customer_id FROM customers c ANTI JOIN (${purchasesSql(cutoff, '$tenant')}) p USING (customer_id)
+      WHERE c.tenant_id = $tenant`, { tenant })) {
+      await appendNoOrders(wh, runId, chunk.map((c) => c.customer_id));
+      written += chunk.length;
+    }
+    await wh.withWriter((conn) => conn.run(`
+      INSERT INTO customer_model_runs (run_id, tenant_id, computed_at, as_of, last_day, customers, currency, bgnbd, gamma_gamma, gaps, holdout, fit_errors, settings)
+      VALUES ($run, $tenant, $computed::TIMESTAMP, $asOf::TIMESTAMP, $lastDay::DATE, $customers, $currency, $bgnbd::JSON, $gg::JSON, $gaps::JSON, $holdout::JSON, $errors::JSON, $settings::JSON)`, {
+      run: Number(runId), tenant, computed: computedAt, asOf: state.asOf, lastDay: isoDay(lastDay), customers: written,
+      currency: currencies.get(tenant) ?? null, errors: storedJson(errors),
+      bgnbd: storedJson(bgnbd), gg: storedJson(gammaGamma), gaps: storedJson(gaps), holdout: storedJson(model.holdout),
+      settings: storedJson({ rules: opts.rules, clv: opts.clv, riskDays: opts.riskDays, holdoutDays: opts.holdoutDays }),
+    }));
+    scored += written;
   }
   return { runs: tenants.length, customers: scored, asOf: state.asOf };
+}
+
+/** One chunk of scores into customer_scores (column order as migration 12 declares it). */
+async function appendScores(wh: Warehouse, runId: bigint, scores: CustomerScore[]): Promise<void> {
+  await wh.withWriter(async (conn) => {
+    const appender = await conn.createAppender('customer_scores');
+    const num = (v: number | null) => (v === null || !Number.isFinite(v) ? appender.appendNull() : appender.appendDouble(v));
+    const day = (v: number | null) => (v === null ? appender.appendNull() : appender.appendDate(new DuckDBDateValue(v)));
+    for (const s of scores) {
+      appender.appendBigInt(runId);
+      appender.appendVarchar(s.customerId);
+      appender.appendInteger(s.orders);
+      appender.appendInteger(s.x);
+      num(s.tx);
+      num(s.T);
+      day(s.firstDay);
+      day(s.lastDay);
+      num(s.monetary);
+      appender.appendVarchar(s.status);
+      num(s.typicalGap);
+      day(s.expectedNext);
+      num(s.pAlive);
+      num(s.exp30);
+      num(s.exp90);
+      num(s.exp365);
+      num(s.pNoPurchase);
+      num(s.spend);
+      num(s.clv);
+      num(s.valueAtRisk);
+      appender.endRow();
+    }
+    appender.closeSync();
+  });
+}
+
+/** Customers without a purchase: status NO_ORDERS_YET, every figure null. */
+async function appendNoOrders(wh: Warehouse, runId: bigint, ids: string[]): Promise<void> {
+  await wh.withWriter(async (conn) => {
+    const appender = await conn.createAppender('customer_scores');
+    for (const id of ids) {
+      appender.appendBigInt(runId);
+      appender.appendVarchar(id);
+      appender.appendInteger(0);
+      // x … monetary, then the status, then typical_gap … value_at_risk.
+      for (let i = 0; i < 6; i++) appender.appendNull();
+      appender.appendVarchar('NO_ORDERS_YET');
+      for (let i = 0; i < 10; i++) appender.appendNull();
+      appender.endRow();
+    }
+    appender.closeSync();
+  });
 }

@@ -167,6 +167,8 @@ export const configSchema = z.object({
   EXPERIMENTS_WINSORIZE: z.coerce.number().min(0).lt(1).default(0.99),
   EXPERIMENTS_DRAWS: intFrom(10_000, 100, 1_000_000),
   EXPERIMENTS_SEED: intFrom(1, 0, 2 ** 31 - 1),
+  /** Runs kept per tenant: a week of hourly runs. */
+  EXPERIMENTS_KEEP_RUNS: intFrom(168, 1, 100_000),
   /** Customer statuses, risk and lifetime value (daily, after the ingest that closes a day). */
   CUSTOMERS_SCHEDULE: cronExpr.default('5 4 * * *'),
   /** k of the risk score P(no purchase in the next k days), and of value at risk. */
@@ -180,6 +182,8 @@ export const configSchema = z.object({
   CUSTOMERS_SHRINK_ORDERS: z.coerce.number().min(0).max(100).default(2),
   CUSTOMERS_AT_RISK_QUANTILE: z.coerce.number().gt(0).lt(1).default(0.8),
   CUSTOMERS_STOPPED_QUANTILE: z.coerce.number().gt(0).lt(1).default(0.95),
+  /** Runs (each every customer's scores) kept per tenant. */
+  CUSTOMERS_KEEP_RUNS: intFrom(7, 1, 10_000),
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   LOOKBACK_MINUTES: intFrom(10, 0, 24 * 60),
   /** A result is `stale` when its last successful job is older than this, or the last run failed. */

@@ -87,7 +87,7 @@ export function defineJobs(
 }
 
 type CustomerSettingKey = 'CUSTOMERS_RISK_DAYS' | 'CUSTOMERS_CLV_MONTHS' | 'CUSTOMERS_DISCOUNT_RATE' | 'CUSTOMERS_HOLDOUT_DAYS'
-  | 'CUSTOMERS_SHRINK_ORDERS' | 'CUSTOMERS_AT_RISK_QUANTILE' | 'CUSTOMERS_STOPPED_QUANTILE';
+  | 'CUSTOMERS_SHRINK_ORDERS' | 'CUSTOMERS_AT_RISK_QUANTILE' | 'CUSTOMERS_STOPPED_QUANTILE' | 'CUSTOMERS_KEEP_RUNS';
 
 export function customerOptions(c: Pick<Config, CustomerSettingKey>): CustomerJobOptions {
   return {
@@ -95,11 +95,12 @@ export function customerOptions(c: Pick<Config, CustomerSettingKey>): CustomerJo
     clv: { months: c.CUSTOMERS_CLV_MONTHS, annualDiscount: c.CUSTOMERS_DISCOUNT_RATE },
     riskDays: c.CUSTOMERS_RISK_DAYS,
     holdoutDays: c.CUSTOMERS_HOLDOUT_DAYS,
+    keepRuns: c.CUSTOMERS_KEEP_RUNS,
   };
 }
 
 type ExperimentSettingKey = 'EXPERIMENTS_ALPHA' | 'EXPERIMENTS_SEQUENTIAL_TUNING' | 'EXPERIMENTS_PRIOR' | 'EXPERIMENTS_CORRECTION' | 'EXPERIMENTS_SRM_ALPHA'
-  | 'EXPERIMENTS_SRM_MIN_UNITS' | 'EXPERIMENTS_TARGET_LIFT' | 'EXPERIMENTS_WINSORIZE' | 'EXPERIMENTS_DRAWS' | 'EXPERIMENTS_SEED';
+  | 'EXPERIMENTS_SRM_MIN_UNITS' | 'EXPERIMENTS_TARGET_LIFT' | 'EXPERIMENTS_WINSORIZE' | 'EXPERIMENTS_DRAWS' | 'EXPERIMENTS_SEED' | 'EXPERIMENTS_KEEP_RUNS';
 
 export function experimentOptions(c: Pick<Config, ExperimentSettingKey>): ExperimentJobOptions {
   return {
@@ -109,5 +110,6 @@ export function experimentOptions(c: Pick<Config, ExperimentSettingKey>): Experi
       draws: c.EXPERIMENTS_DRAWS, seed: c.EXPERIMENTS_SEED,
     },
     winsorize: c.EXPERIMENTS_WINSORIZE,
+    keepRuns: c.EXPERIMENTS_KEEP_RUNS,
   };
 }

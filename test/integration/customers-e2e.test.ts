@@ -155,6 +155,17 @@ describe('customers end to end', () => {
     expect(holdout.auc_no_purchase).toBeGreaterThan(0.6);
   });
 
+  it('a new run replaces the old one whole, and only the newest runs it is told to are kept', async () => {
+    const before = await json<{ run: { run_id: number }; customers: number }>('/v1/customers/model');
+    await runCustomers(tw.warehouse, { ...customerOptions(tw.config), keepRuns: 1 });
+    const after = await json<{ run: { run_id: number }; customers: number }>('/v1/customers/model');
+    expect(after.run.run_id).toBeGreaterThan(before.run.run_id);
+    expect(after.customers).toBe(before.customers);
+    const [r] = await tw.warehouse.query<{ runs: string; scores: string }>(`
+      SELECT (SELECT count(*) FROM customer_model_runs)::VARCHAR AS runs, (SELECT count(*) FROM customer_scores)::VARCHAR AS scores`);
+    expect(r).toEqual({ runs: '1', scores: String(after.customers) });
+  });
+
   it('answers 404 for an unknown customer or another tenant, 400 for a bad status or cursor', async () => {
     const id = (await json<{ items: Item[] }>('/v1/customers/at-risk?limit=1')).items[0]!.customer_id;
     expect((await get('/v1/customers/no-such-customer')).status).toBe(404);

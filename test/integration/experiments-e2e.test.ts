@@ -137,4 +137,14 @@ describe('experiments end to end', () => {
     expect(after.arms[0]!.units).toBe(before.arms[0]!.units - 1);
     expect(after.arms[1]!.units).toBe(before.arms[1]!.units);
   });
+
+  it('keeps only the newest runs it is told to', async () => {
+    await runExperiments(tw.warehouse, { ...experimentOptions(tw.config), keepRuns: 1 });
+    const [r] = await tw.warehouse.query<{ runs: string; orphans: string; latest: string }>(`
+      SELECT (SELECT count(*) FROM experiment_runs)::VARCHAR AS runs,
+             (SELECT count(*) FROM experiment_results WHERE run_id NOT IN (SELECT run_id FROM experiment_runs))::VARCHAR AS orphans,
+             (SELECT count(*) FROM experiment_results)::VARCHAR AS latest`);
+    expect(r).toEqual({ runs: '1', orphans: '0', latest: String(truth.experiments.length) });
+    expect((await get('/v1/experiments')).status).toBe(200);
+  });
 });

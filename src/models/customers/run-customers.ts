@@ -1,7 +1,7 @@
 import { DuckDBDateValue } from '@duckdb/node-api';
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
 import { dayNumber, isoDay, lastCompleteDay } from '../days.ts';
-import { sqlTs, storedJson } from '../kpis/common.ts';
+import { pruneRuns, sqlTs, storedJson } from '../kpis/common.ts';
 import {
   type BgNbdFit, expectedPurchases, fitBgNbd, probabilityAlive, probabilityNoPurchase, type Rfm,
 } from './bgnbd.ts';
@@ -23,6 +23,8 @@ export interface CustomerJobOptions {
   riskDays: number;
   /** Days held out for the model's own check. */
   holdoutDays: number;
+  /** Runs kept per tenant (older ones, a million score rows each at scale, are removed after each run). */
+  keepRuns: number;
   now?: () => Date;
 }
 
@@ -269,14 +271,17 @@ export async function runCustomers(wh: Warehouse, opts: CustomerJobOptions): Pro
       await appendNoOrders(wh, runId, chunk.map((c) => c.customer_id));
       written += chunk.length;
     }
-    await wh.withWriter((conn) => conn.run(`
+    await wh.transaction(async (conn) => {
+      await conn.run(`
       INSERT INTO customer_model_runs (run_id, tenant_id, computed_at, as_of, last_day, customers, currency, bgnbd, gamma_gamma, gaps, holdout, fit_errors, settings)
       VALUES ($run, $tenant, $computed::TIMESTAMP, $asOf::TIMESTAMP, $lastDay::DATE, $customers, $currency, $bgnbd::JSON, $gg::JSON, $gaps::JSON, $holdout::JSON, $errors::JSON, $settings::JSON)`, {
       run: Number(runId), tenant, computed: computedAt, asOf: state.asOf, lastDay: isoDay(lastDay), customers: written,
       currency: currencies.get(tenant) ?? null, errors: storedJson(errors),
       bgnbd: storedJson(bgnbd), gg: storedJson(gammaGamma), gaps: storedJson(gaps), holdout: storedJson(model.holdout),
       settings: storedJson({ rules: opts.rules, clv: opts.clv, riskDays: opts.riskDays, holdoutDays: opts.holdoutDays }),
-    }));
+      });
+      await pruneRuns(conn, 'customer_model_runs', 'customer_scores', opts.keepRuns);
+    });
     scored += written;
   }
   return { runs: tenants.length, customers: scored, asOf: state.asOf };

@@ -1,5 +1,5 @@
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
-import { sqlTs, storedJson } from '../kpis/common.ts';
+import { pruneRuns, sqlTs, storedJson } from '../kpis/common.ts';
 import { analyzeExperiment, type ArmInput, type ExperimentResult, type ExperimentSettings } from './analyze.ts';
 
 /**
@@ -12,6 +12,8 @@ export interface ExperimentJobOptions {
   settings: ExperimentSettings;
   /** Revenue is also analysed capped at this percentile of the non-zero values (pooled over arms); 0 turns it off. */
   winsorize: number;
+  /** Runs kept per tenant (older ones are removed after each run). */
+  keepRuns: number;
   now?: () => Date;
 }
 
@@ -185,6 +187,7 @@ export async function runExperiments(wh: Warehouse, opts: ExperimentJobOptions):
         });
       }
     }
+    await pruneRuns(conn, 'experiment_runs', 'experiment_results', opts.keepRuns);
   });
   return { runs: tenants.length, experiments: computed.length };
 }

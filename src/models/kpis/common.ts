@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 
 /** A tenant and a half-open UTC range [from, to) already aligned to the 15-minute rollup grid. */
@@ -53,6 +54,16 @@ export function jobLogSql(job: 'ingest' | 'forecast' | 'experiments' | 'customer
   return `(SELECT status FROM job_runs WHERE job = '${job}' AND finished_at IS NOT NULL AND status IN ('succeeded', 'failed')
         ORDER BY finished_at DESC, id DESC LIMIT 1) AS last_status,
       (SELECT max(finished_at) FROM job_runs WHERE job = '${job}' AND status = 'succeeded') AS last_ok`;
+}
+
+/**
+ * Removes all but the newest `keep` runs of each tenant from a model's run table and its rows table
+ * (both keyed by run_id): hourly or daily runs would otherwise grow without end.
+ */
+export async function pruneRuns(conn: DuckDBConnection, runs: string, rows: string, keep: number): Promise<void> {
+  const old = `SELECT run_id FROM (SELECT run_id, row_number() OVER (PARTITION BY tenant_id ORDER BY run_id DESC) AS k FROM ${runs}) WHERE k > ${Math.max(1, Math.trunc(keep))}`;
+  await conn.run(`DELETE FROM ${rows} WHERE run_id IN (${old})`);
+  await conn.run(`DELETE FROM ${runs} WHERE run_id IN (${old})`);
 }
 
 /** A model job's freshness: when it last succeeded, and whether that is stale by jobStale. */

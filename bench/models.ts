@@ -13,7 +13,7 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../src/config.ts';
+import { type Config, loadConfig } from '../src/config.ts';
 import { customerOptions, experimentOptions } from '../src/jobs/definitions.ts';
 import { purchasesSql, runCustomers, summarySql } from '../src/models/customers/run-customers.ts';
 import { computeExperiments } from '../src/models/experiments/run-experiments.ts';
@@ -89,10 +89,7 @@ export async function benchModels(): Promise<void> {
  * their purchase summaries alone.
  */
 export async function benchCustomers(customers: number): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'pricecast-bench-cust-'));
-  try {
-    const config = loadConfig({ DUCKDB_PATH: join(dir, 'w.duckdb') });
-    const wh = await Warehouse.fromConfig(config);
+  await withScratchWarehouse('cust', async (dir, config, wh) => {
     const rng = new Rng(2026, 0xc5);
     const end = Date.parse('2026-11-01T00:00:00Z');
     const csv = join(dir, 'orders.csv');
@@ -132,13 +129,10 @@ export async function benchCustomers(customers: number): Promise<void> {
     const ms = performance.now() - t;
     const [run] = await wh.query<{ errors: string; clv: number | null }>(
       `SELECT fit_errors::VARCHAR AS errors, (SELECT avg(clv) FROM customer_scores) AS clv FROM customer_model_runs`);
-    await wh.close();
     if (run?.errors !== '[]' || run.clv === null) console.log(`customers job: a fit failed (${run?.errors}); CLV ${run?.clv}`);
     console.log(`customers job, ${customers.toLocaleString('en-US')} customers (${orders.toLocaleString('en-US')} orders): ${secs(ms)} s for ${r.customers.toLocaleString('en-US')} scored `
       + `(${(ms / baseMs).toFixed(1)}x the GROUP BY of their purchase summaries, ${secs(baseMs)} s; two BG/NBD fits, Gamma-Gamma, scores, CLV, holdout)`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -147,10 +141,7 @@ export async function benchCustomers(customers: number): Promise<void> {
  * GROUP BY of the arms' counts and sums alone.
  */
 export async function benchExperiments(experiments: number, units: number): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'pricecast-bench-exp-'));
-  try {
-    const config = loadConfig({ DUCKDB_PATH: join(dir, 'w.duckdb') });
-    const wh = await Warehouse.fromConfig(config);
+  await withScratchWarehouse('exp', async (_dir, config, wh) => {
     const tGen = performance.now();
     await wh.withWriter(async (c) => {
       await c.run(`INSERT INTO experiments (tenant_id, experiment_id, name, metric, status, variants, started_at, _key)
@@ -169,9 +160,22 @@ export async function benchExperiments(experiments: number, units: number): Prom
     const t = performance.now();
     const results = await computeExperiments(wh, experimentOptions(config));
     const ms = performance.now() - t;
-    await wh.close();
     console.log(`experiments, ${experiments} × ${units.toLocaleString('en-US')} units: ${secs(ms)} s for ${results.length} results `
       + `(${(ms / baseMs).toFixed(1)}x the bare GROUP BY of counts and sums, ${secs(baseMs)} s; generating the units took ${secs(genMs)} s)`);
+  });
+}
+
+/** A warehouse in a temporary directory for one measurement, closed and removed after it. */
+async function withScratchWarehouse(tag: string, fn: (dir: string, config: Config, wh: Warehouse) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `pricecast-bench-${tag}-`));
+  try {
+    const config = loadConfig({ DUCKDB_PATH: join(dir, 'w.duckdb') });
+    const wh = await Warehouse.fromConfig(config);
+    try {
+      await fn(dir, config, wh);
+    } finally {
+      await wh.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

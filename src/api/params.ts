@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requireScope, resolveTenant } from './auth.ts';
 import type { AppEnv } from './context.ts';
+import { problemResponses } from './errors.ts';
 
 /** Query parameters every area's routes share. */
 
@@ -17,3 +18,15 @@ export function readTenant(c: Context<AppEnv>, tenant: string | undefined): stri
   c.set('tenantId', tenantId);
   return tenantId;
 }
+
+/** Responses of a read route that answers JSON or CSV, with the problems every read route can give. */
+export const jsonOrCsv = <T extends z.ZodType>(schema: T, description: string) => ({
+  200: {
+    description,
+    content: {
+      'application/json': { schema },
+      'text/csv': { schema: z.string().openapi({ description: 'RFC 4180 CSV with a header row' }) },
+    },
+  },
+  ...problemResponses('bad_request', 'unauthorized', 'forbidden', 'not_found'),
+});

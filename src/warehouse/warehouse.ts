@@ -114,8 +114,7 @@ export class Warehouse {
       }
       return reader.getRowObjectsJson() as T[];
     } finally {
-      if (this.closed) conn.closeSync();
-      else this.readers.push(conn);
+      this.release(conn);
     }
   }
 
@@ -130,9 +129,14 @@ export class Warehouse {
       const result = await conn.stream(sql, params);
       for await (const rows of result.yieldRowObjectJson()) yield rows as T[];
     } finally {
-      if (this.closed) conn.closeSync();
-      else this.readers.push(conn);
+      this.release(conn);
     }
+  }
+
+  /** A reader back to the pool, or closed if the warehouse closed meanwhile. */
+  private release(conn: DuckDBConnection): void {
+    if (this.closed) conn.closeSync();
+    else this.readers.push(conn);
   }
 
   private statements = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();

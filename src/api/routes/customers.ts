@@ -6,7 +6,7 @@ import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { AppEnv } from '../context.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
 import { ApiError, problemResponses } from '../errors.ts';
-import { csvFormat, readTenant, tenantParam } from '../params.ts';
+import { csvFormat, jsonOrCsv, readTenant, tenantParam } from '../params.ts';
 
 /** Scores are stale when the daily customers job's last run failed or none succeeded in this long. */
 const STALE_HOURS = 26;
@@ -69,16 +69,10 @@ export function registerCustomerRoutes(app: OpenAPIHono<AppEnv>, deps: { warehou
           format: csvFormat,
         }),
       },
-      responses: {
-        200: { description: 'Customers at risk', content: {
-          'application/json': { schema: z.object({
-            tenant: z.string(), run: run.nullable(), stale: z.boolean(), risk_days: z.number().int().nullable(),
-            total: z.number().int(), value_at_risk: z.number(), items: z.array(customer), next_cursor: z.string().nullable(),
-          }).openapi('CustomersAtRisk') },
-          'text/csv': { schema: z.string() },
-        } },
-        ...errors,
-      },
+      responses: jsonOrCsv(z.object({
+        tenant: z.string(), run: run.nullable(), stale: z.boolean(), risk_days: z.number().int().nullable(),
+        total: z.number().int(), value_at_risk: z.number(), items: z.array(customer), next_cursor: z.string().nullable(),
+      }).openapi('CustomersAtRisk'), 'Customers at risk'),
     }),
     async (c) => {
       const q = c.req.valid('query');

@@ -5,8 +5,8 @@ import { jobFreshness } from '../../models/kpis/common.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { AppEnv } from '../context.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
-import { ApiError, problemResponses } from '../errors.ts';
-import { csvFormat, readTenant, tenantParam } from '../params.ts';
+import { ApiError } from '../errors.ts';
+import { csvFormat, jsonOrCsv, readTenant, tenantParam } from '../params.ts';
 
 /** Results are stale when the experiments job's last run failed or none succeeded in this long. */
 const STALE_HOURS = 3;
@@ -66,10 +66,6 @@ const detail = z.object({
   arms: z.array(arm),
 }).openapi('ExperimentDetail');
 
-const jsonOrCsv = <T extends z.ZodType>(schema: T, description: string, ...extra: Parameters<typeof problemResponses>) => ({
-  200: { description, content: { 'application/json': { schema }, 'text/csv': { schema: z.string() } } },
-  ...problemResponses('bad_request', 'unauthorized', 'forbidden', ...extra),
-});
 
 export function registerExperimentRoutes(app: OpenAPIHono<AppEnv>, deps: { warehouse: Warehouse; now: () => Date }): void {
   const wh = deps.warehouse;
@@ -112,7 +108,7 @@ export function registerExperimentRoutes(app: OpenAPIHono<AppEnv>, deps: { wareh
         + 'view (chance to win, credible interval, expected loss; exact Beta-Binomial chance for conversion), the probability '
         + 'of being best, power and the verdict. CSV: one line per arm and metric.',
       request: { params: z.object({ id: z.string().min(1).max(200) }), query: z.object({ tenant: tenantParam, format: csvFormat }) },
-      responses: jsonOrCsv(z.object({ tenant: z.string(), ...freshness, experiment: detail }).openapi('ExperimentResponse'), 'Experiment', 'not_found'),
+      responses: jsonOrCsv(z.object({ tenant: z.string(), ...freshness, experiment: detail }).openapi('ExperimentResponse'), 'Experiment'),
     }),
     async (c) => {
       const q = c.req.valid('query');

@@ -5,8 +5,7 @@ import { jobFreshness } from '../../models/kpis/common.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { AppEnv } from '../context.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
-import { csvFormat, readTenant, tenantParam } from '../params.ts';
-import { problemResponses } from '../errors.ts';
+import { csvFormat, jsonOrCsv, readTenant, tenantParam } from '../params.ts';
 
 export interface ForecastRouteDeps {
   config: Config;
@@ -48,11 +47,6 @@ const accuracyResponse = z.object({
   })),
 }).openapi('ForecastAccuracy');
 
-const errors = problemResponses('bad_request', 'unauthorized', 'forbidden', 'not_found');
-const jsonOrCsv = <T extends z.ZodType>(schema: T, description: string) => ({
-  200: { description, content: { 'application/json': { schema }, 'text/csv': { schema: z.string() } } },
-  ...errors,
-});
 
 
 
@@ -70,6 +64,10 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
     return [...new Set(levels)].sort((a, b) => a - b);
   }).openapi({ description: `Interval levels in percent, from those the job stores (FORECAST_LEVELS: ${stored.join(', ')}).`, example: '80,95' });
 
+  // Both routes read the same stored series: the same levels, currency, tenant and format, and the same job's freshness.
+  const seriesParams = { levels: levelsParam, currency: currencyParam, tenant: tenantParam, format: csvFormat };
+  const freshness = () => jobFreshness(wh, 'forecast', deps.now(), FORECAST_STALE_HOURS * 3_600_000);
+
   app.openapi(
     createRoute({
       method: 'get', path: '/v1/forecasts/revenue', tags: ['Forecasts'], security: [{ bearerAuth: [] }],
@@ -82,10 +80,7 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
           horizon: z.coerce.number().int().min(1).max(config.FORECAST_HORIZON_DAYS).default(30)
             .openapi({ description: `Days ahead (1-${config.FORECAST_HORIZON_DAYS}).` }),
           granularity: z.enum(FORECAST_GRANULARITIES).default('day'),
-          levels: levelsParam,
-          currency: currencyParam,
-          tenant: tenantParam,
-          format: csvFormat,
+          ...seriesParams,
         }),
       },
       responses: jsonOrCsv(forecastResponse, 'Revenue forecast'),
@@ -95,7 +90,7 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
       const tenantId = readTenant(c, q.tenant);
       const [series, fresh] = await Promise.all([
         getForecast(wh, { tenantId, metric: 'revenue_net', horizon: q.horizon, granularity: q.granularity, levels: q.levels, currency: q.currency }),
-        jobFreshness(wh, 'forecast', deps.now(), FORECAST_STALE_HOURS * 3_600_000),
+        freshness(),
       ]);
       if (wantsCsv(q.format, c.req.header('accept'))) {
         const columns = ['currency', 'start', 'end', 'days', 'partial', 'point', ...q.levels.flatMap((l) => [`lo${l}`, `hi${l}`]), 'model'];
@@ -122,10 +117,7 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(366).default(30),
-          levels: levelsParam,
-          currency: currencyParam,
-          tenant: tenantParam,
-          format: csvFormat,
+          ...seriesParams,
         }),
       },
       responses: jsonOrCsv(accuracyResponse, 'Forecast accuracy by run'),
@@ -135,7 +127,7 @@ export function registerForecastRoutes(app: OpenAPIHono<AppEnv>, deps: ForecastR
       const tenantId = readTenant(c, q.tenant);
       const [runs, fresh] = await Promise.all([
         getAccuracy(wh, { tenantId, metric: 'revenue_net', currency: q.currency, limit: q.limit, levels: q.levels }),
-        jobFreshness(wh, 'forecast', deps.now(), FORECAST_STALE_HOURS * 3_600_000),
+        freshness(),
       ]);
       if (wantsCsv(q.format, c.req.header('accept'))) {
         const columns = ['run_id', 'currency', 'computed_at', 'model', 'days_compared', 'mape', 'mase', ...q.levels.map((l) => `coverage${l}`)];

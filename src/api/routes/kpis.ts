@@ -12,7 +12,7 @@ import { getSummaries } from '../../models/kpis/get-summary.ts';
 import { getTimeseries, TIMESERIES_METRICS } from '../../models/kpis/get-timeseries.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { AppEnv } from '../context.ts';
-import { csvFormat, readTenant, tenantParam } from '../params.ts';
+import { csvFormat, jsonOrCsv, readTenant, tenantParam } from '../params.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
 import { problemResponses } from '../errors.ts';
 import { previousPeriod, type RangeInput, resolveRange } from '../time-range.ts';
@@ -130,16 +130,6 @@ export type CountriesResponse = z.infer<typeof countriesResponseSchema>;
 
 const errors = problemResponses('bad_request', 'unauthorized', 'forbidden', 'not_found');
 const security = [{ bearerAuth: [] }];
-const jsonOrCsv = <T extends z.ZodType>(schema: T, description: string) => ({
-  200: {
-    description,
-    content: {
-      'application/json': { schema },
-      'text/csv': { schema: z.string().openapi({ description: 'RFC 4180 CSV with a header row' }) },
-    },
-  },
-  ...errors,
-});
 
 // ---------------------------------------------------------------------------------------------
 // Handlers: parse → authorise → query → respond

@@ -8,7 +8,7 @@ import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { requireScope } from '../auth.ts';
 import type { AppEnv } from '../context.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
-import { csvFormat, readTenant, tenantParam } from '../params.ts';
+import { csvFormat, jsonOrCsv, readTenant, tenantParam } from '../params.ts';
 import { ApiError, problemResponses } from '../errors.ts';
 
 const recommendation = z.object({
@@ -132,10 +132,7 @@ export function registerPricingRoutes(app: OpenAPIHono<AppEnv>, deps: { config: 
           format: csvFormat,
         }),
       },
-      responses: {
-        200: { description: 'Recommendations', content: { 'application/json': { schema: pageSchema }, 'text/csv': { schema: z.string() } } },
-        ...problemResponses('bad_request', 'unauthorized', 'forbidden', 'not_found'),
-      },
+      responses: jsonOrCsv(pageSchema, 'Recommendations'),
     }),
     async (c) => {
       const q = c.req.valid('query');

@@ -39,9 +39,7 @@ export const PURCHASE_STATUSES = ['paid', 'fulfilled'];
  */
 export function purchasesSql(through: string, tenant?: '$tenant'): string {
   const only = tenant ? ` AND tenant_id = ${tenant}` : '';
-  return `WITH main AS (
-      SELECT tenant_id, arg_max(currency, n) AS currency FROM (SELECT tenant_id, currency, count(*) AS n FROM orders WHERE true${only} GROUP BY ALL) GROUP BY ALL
-    )
+  return `WITH main AS (${mainCurrencySql(tenant)})
     SELECT o.tenant_id, o.customer_id, CAST(o.created_at AS DATE) AS d, (sum(o.total) FILTER (WHERE o.currency = m.currency))::DOUBLE AS v
     FROM orders o JOIN main m USING (tenant_id)
     WHERE o.customer_id IS NOT NULL AND o.status IN (${PURCHASE_STATUSES.map((s) => `'${s}'`).join(', ')})
@@ -49,8 +47,11 @@ export function purchasesSql(through: string, tenant?: '$tenant'): string {
     GROUP BY ALL`;
 }
 
-/** Each tenant's main currency (see purchasesSql): what its spend and CLV are in. */
-const MAIN_CURRENCY_SQL = `SELECT tenant_id, arg_max(currency, n) AS currency FROM (SELECT tenant_id, currency, count(*) AS n FROM orders GROUP BY ALL) GROUP BY ALL`;
+/** Each tenant's main currency, the one most of its orders are in (one tenant's with `tenant`): what its spend and CLV are in. */
+function mainCurrencySql(tenant?: '$tenant'): string {
+  return `SELECT tenant_id, arg_max(currency, n) AS currency
+    FROM (SELECT tenant_id, currency, count(*) AS n FROM orders ${tenant ? `WHERE tenant_id = ${tenant} ` : ''}GROUP BY ALL) GROUP BY ALL`;
+}
 
 /**
  * One row per customer from `purchases` (tenant_id, customer_id, d DATE, v): purchase days n, first
@@ -231,7 +232,7 @@ export async function runCustomers(wh: Warehouse, opts: CustomerJobOptions): Pro
   await wh.withWriter((c) => c.run(`DELETE FROM customer_scores WHERE run_id NOT IN (SELECT run_id FROM customer_model_runs)`));
   const tenants = (await wh.query<{ tenant_id: string }>(`
     SELECT DISTINCT tenant_id FROM (SELECT tenant_id FROM orders UNION ALL SELECT tenant_id FROM customers) ORDER BY 1`)).map((t) => t.tenant_id);
-  const currencies = new Map((await wh.query<{ tenant_id: string; currency: string }>(MAIN_CURRENCY_SQL)).map((r) => [r.tenant_id, r.currency]));
+  const currencies = new Map((await wh.query<{ tenant_id: string; currency: string }>(mainCurrencySql())).map((r) => [r.tenant_id, r.currency]));
   const computedAt = sqlTs(opts.now?.() ?? new Date());
   let scored = 0;
   for (const tenant of tenants) {

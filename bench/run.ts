@@ -21,7 +21,7 @@ import { createApp } from '../src/api/app.ts';
 import { KpiCache } from '../src/models/kpis/cache.ts';
 import { serve } from '../src/api/server.ts';
 import { bytesOf, loadConfig } from '../src/config.ts';
-import { loadProfile } from '../src/ingest/profile.ts';
+import { configuredProfile } from '../src/ingest/profile.ts';
 import { startEmbeddedPostgres } from '../src/source/embedded-postgres.ts';
 import { createSourceSchema } from '../src/source/schema.ts';
 import { generatePricingPlatform } from '../src/synth/pricing-platform.ts';
@@ -77,7 +77,7 @@ try {
   const config = loadConfig(env);
 
   // 1. Raw COPY of exactly the rows the profile selects, into a sink that only counts bytes.
-  const profile = loadProfile(config.PROFILE, { tenantId: config.TENANT_ID, currency: config.DEFAULT_CURRENCY });
+  const profile = configuredProfile(config);
   const tCopy = performance.now();
   let bytes = 0;
   const copyMsByEntity: Record<string, number> = {};

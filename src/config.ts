@@ -1,5 +1,6 @@
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
+import { profileLocation, readManifest, type Manifest } from './ingest/profile.ts';
 
 /** The profiles pricecast ships: one per seed system (see DESIGN.md). */
 export const PROFILES = ['pricing-platform', 'course-sales', 'b2b-distribution', 'field-services', 'voice-booking'] as const;
@@ -74,8 +75,11 @@ export const configSchema = z.object({
   DUCKDB_CHECKPOINT_THRESHOLD: byteSize.default('64MB'),
   DUCKDB_THREADS: intFrom(2, 1, 256),
   PROFILE: z.enum(PROFILES).default('pricing-platform'),
+  /** A directory holding a user's own profile (manifest.json + one SQL file per entity); overrides PROFILE. */
+  PROFILE_DIR: z.string().min(1).optional(),
   TENANT_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'),
-  DEFAULT_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('USD'),
+  /** Currency of source rows that carry none; default: the profile manifest's, else USD. */
+  DEFAULT_CURRENCY: z.string().regex(/^[A-Z]{3}$/).optional(),
   HOST: z.string().default('127.0.0.1'),
   PORT: intFrom(8787, 0, 65535),
   API_KEYS: apiKeys,
@@ -197,7 +201,7 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = Omit<z.infer<typeof configSchema>, 'DEFAULT_CURRENCY'> & { DEFAULT_CURRENCY: string };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -213,8 +217,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (v !== undefined && v !== '') input[key] = v;
   }
   const parsed = configSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  // The profile's manifest is part of the configuration: a broken one stops start-up with the rest.
+  let manifest: Manifest | null = null;
+  if (!problems.some((p) => p.startsWith('PROFILE'))) {
+    const location = profileLocation({ PROFILE: (input.PROFILE ?? 'pricing-platform') as ProfileName, PROFILE_DIR: input.PROFILE_DIR });
+    try {
+      manifest = readManifest(location.dir);
+    } catch (err) {
+      problems.push(`${input.PROFILE_DIR ? 'PROFILE_DIR' : 'PROFILE'}: ${(err as Error).message}`);
+    }
   }
-  return parsed.data;
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  return { ...parsed.data, DEFAULT_CURRENCY: parsed.data.DEFAULT_CURRENCY ?? manifest?.currency ?? 'USD' };
 }

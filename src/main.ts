@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, SCOPES, type Scope } from './config.ts';
 import { runDemo } from './demo.ts';
 import { ingestAll } from './ingest/run.ts';
 import { reconcileAll } from './ingest/reconcile.ts';
+import { checkProfileColumns, configuredProfile, ProfileColumnsError } from './ingest/profile.ts';
 import { createLogger } from './logger.ts';
 import { refreshRollups } from './models/kpis/rollups.ts';
 import { onSignals, openSourcePool, startService } from './service.ts';
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
         const source = openSourcePool(config.SOURCE_DATABASE_URL, logger);
         try {
           const ctx = { config, warehouse, source, logger };
+          await checkProfileColumns(source, configuredProfile(config));
           const result = command === 'ingest'
             ? await ingestAll(ctx, { mode: args.includes('--full') ? 'full' : 'incremental' })
             : await reconcileAll(ctx);
@@ -70,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
 class UsageError extends Error {}
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof UsageError) {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof ProfileColumnsError) {
     process.stderr.write(`${err.message}\n${err instanceof UsageError ? USAGE + '\n' : ''}`);
     process.exit(2);
   }

@@ -10,6 +10,8 @@ import { failOrphanedRuns } from './jobs/run-log.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { scheduleJobs } from './jobs/scheduler.ts';
 import { Warehouse } from './warehouse/warehouse.ts';
+import { type Analysis, capabilities } from './ingest/capabilities.ts';
+import { checkProfileColumns, configuredProfile, ProfileColumnsError } from './ingest/profile.ts';
 
 export interface Service {
   url: string;
@@ -37,6 +39,19 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
   if (!config.SOURCE_DATABASE_URL) throw new Error('SOURCE_DATABASE_URL is required to serve');
   const warehouse = await Warehouse.fromConfig(config);
   const source = openSourcePool(config.SOURCE_DATABASE_URL, logger);
+  const profile = configuredProfile(config);
+  try {
+    await checkProfileColumns(source, profile);
+  } catch (err) {
+    // A profile whose SQL lacks a column can never ingest: stop here, naming entity and column. A
+    // source that is merely down is the jobs' business (they retry; /readyz reports it).
+    if (err instanceof ProfileColumnsError) {
+      await Promise.allSettled([source.end(), warehouse.close()]);
+      throw err;
+    }
+    logger.warn({ err: (err as Error).message }, 'source unreachable at start-up: profile columns not checked');
+  }
+  const caps = capabilities(profile);
   await failOrphanedRuns(warehouse);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -46,7 +61,10 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
     logger,
     metrics: createJobMetrics(registry),
   });
-  for (const job of opts.runFirst ?? []) await runner.run(job);
+  // Model jobs of analyses the profile cannot support would only produce empty results.
+  const JOB_ANALYSES: Record<string, Analysis> = { forecast: 'forecasts', pricing: 'pricing', experiments: 'experiments', customers: 'customers' };
+  const applies = (job: string) => !JOB_ANALYSES[job] || caps[JOB_ANALYSES[job]].available;
+  for (const job of (opts.runFirst ?? []).filter(applies)) await runner.run(job);
 
   const app = createApp({
     config,
@@ -54,6 +72,7 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
     logger,
     registry,
     source,
+    capabilities: caps,
     readiness: async () => {
       try {
         await source.query('SELECT 1');
@@ -72,7 +91,7 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
         { job: 'pricing', cron: config.PRICING_SCHEDULE },
         { job: 'experiments', cron: config.EXPERIMENTS_SCHEDULE },
         { job: 'customers', cron: config.CUSTOMERS_SCHEDULE },
-      ], logger)
+      ].filter((s) => applies(s.job)), logger)
     : null;
 
   let closing: Promise<void> | null = null;

@@ -7,6 +7,7 @@ import { Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { bearerAuth } from './auth.ts';
+import { type Capabilities, configuredCapabilities, guardRoutes, unavailableMetrics } from './availability.ts';
 import type { AppEnv } from './context.ts';
 import { scalarBundle } from './docs.ts';
 import { ApiError, problemResponse, renderError } from './errors.ts';
@@ -28,6 +29,8 @@ export interface AppDeps {
   /** Response cache for summary and timeseries (a fresh one per app unless given; pass a disabled one to measure). */
   cache?: KpiCache;
   readiness?: () => Promise<{ ready: boolean; detail?: Record<string, unknown> }>;
+  /** What the configured profile supports (default: derived from its SQL files and manifest). */
+  capabilities?: Capabilities;
   /** The source database, for price write-back (POST /v1/pricing/apply answers 503 without it). */
   source?: pg.Pool;
 }
@@ -88,9 +91,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   app.use('/v1/*', bearerAuth(deps.config.API_KEYS));
+  const caps = deps.capabilities ?? configuredCapabilities(deps.config);
+  guardRoutes(app, caps);
 
   registerHealthRoutes(app, { warehouse: deps.warehouse, registry: deps.registry, readiness: deps.readiness });
-  registerKpiRoutes(app, { config: deps.config, warehouse: deps.warehouse, now, cache: deps.cache ?? new KpiCache() });
+  registerKpiRoutes(app, { config: deps.config, warehouse: deps.warehouse, now, cache: deps.cache ?? new KpiCache(), unavailable: unavailableMetrics(caps) });
   registerForecastRoutes(app, { config: deps.config, warehouse: deps.warehouse, now });
   registerPricingRoutes(app, { config: deps.config, warehouse: deps.warehouse, source: deps.source });
   registerExperimentRoutes(app, { warehouse: deps.warehouse, now });

@@ -11,6 +11,7 @@ export const PROBLEMS = {
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not found' },
+  not_applicable: { status: 404, title: 'Not applicable to this source' },
   not_acceptable: { status: 406, title: 'Not acceptable' },
   unprocessable: { status: 422, title: 'Unprocessable request' },
   internal: { status: 500, title: 'Internal server error' },

@@ -8,13 +8,13 @@ import type { Config } from '../config.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import { getWatermark, loadBatch, type BatchHooks, type BatchInput, type BatchResult } from './load-batch.ts';
-import { loadProfile, type Profile } from './profile.ts';
+import { configuredProfile, profileLocation, type Profile } from './profile.ts';
 import { keyTextSql, sqlString } from './merge-sql.ts';
 import { copyThroughPipe, copyToFile, pullQuery, queryColumns } from './pull.ts';
 import { fingerprintHex, rowHashSql } from './row-hash.ts';
 
 export interface IngestContext {
-  config: Pick<Config, 'PROFILE' | 'TENANT_ID' | 'DEFAULT_CURRENCY' | 'LOOKBACK_MINUTES' | 'DUCKDB_PATH'>;
+  config: Pick<Config, 'PROFILE' | 'PROFILE_DIR' | 'TENANT_ID' | 'DEFAULT_CURRENCY' | 'LOOKBACK_MINUTES' | 'DUCKDB_PATH'>;
   warehouse: Warehouse;
   source: pg.Pool;
   logger?: Logger;
@@ -43,11 +43,11 @@ export interface IngestSummary {
 }
 
 export function sourceName(ctx: IngestContext): string {
-  return `postgres:${ctx.config.PROFILE}`;
+  return `postgres:${profileLocation(ctx.config).name}`;
 }
 
 export function profileOf(ctx: IngestContext): Profile {
-  return loadProfile(ctx.config.PROFILE, { tenantId: ctx.config.TENANT_ID, currency: ctx.config.DEFAULT_CURRENCY });
+  return configuredProfile(ctx.config);
 }
 
 /** Scratch path for COPY pipes and key lists, beside the DuckDB file (removed after each use). */

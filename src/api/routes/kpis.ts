@@ -14,7 +14,8 @@ import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { AppEnv } from '../context.ts';
 import { csvFormat, jsonOrCsv, readTenant, tenantParam } from '../params.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
-import { problemResponses } from '../errors.ts';
+import { ApiError, problemResponses } from '../errors.ts';
+import type { OptionalMetric } from '../availability.ts';
 import { previousPeriod, type RangeInput, resolveRange } from '../time-range.ts';
 
 export interface KpiRouteDeps {
@@ -22,6 +23,8 @@ export interface KpiRouteDeps {
   warehouse: Warehouse;
   now: () => Date;
   cache: KpiCache;
+  /** Optional metrics the profile cannot provide, with the reason. */
+  unavailable: Partial<Record<OptionalMetric, string>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -59,8 +62,11 @@ export const summaryMetricsSchema = z.object({
   revenue_gross: z.array(moneySchema), refunds: z.array(moneySchema), revenue_net: z.array(moneySchema),
   orders: z.number().int(), order_value: z.array(moneySchema), aov: z.array(nullableMoneySchema),
   paying_customers: z.number().int(), new_customers: z.number().int(),
-  payment_success_rate: z.number().nullable(), page_views: z.number().int(), conversion_rate: z.number().nullable(),
-  mrr: z.array(moneySchema), arr: z.array(moneySchema), subscription_churn: z.number().nullable(),
+  payment_success_rate: z.number().nullable(),
+  page_views: z.number().int().nullable().openapi({ description: 'Null when the source has no page views (see `unavailable`).' }),
+  conversion_rate: z.number().nullable(),
+  mrr: z.array(moneySchema).nullable().openapi({ description: 'Null when the source has no subscriptions (see `unavailable`).' }),
+  arr: z.array(moneySchema).nullable(), subscription_churn: z.number().nullable(),
 }).openapi('SummaryMetrics');
 
 const countDelta = z.object({ previous: z.number(), change: z.number(), change_ratio: z.number().nullable() }).openapi('CountDelta');
@@ -71,7 +77,8 @@ const moneyDelta = z.array(z.object({
 export const summaryDeltasSchema = z.object({
   revenue_gross: moneyDelta, refunds: moneyDelta, revenue_net: moneyDelta, orders: countDelta, order_value: moneyDelta,
   aov: moneyDelta, paying_customers: countDelta, new_customers: countDelta, payment_success_rate: rateDelta,
-  page_views: countDelta, conversion_rate: rateDelta, mrr: moneyDelta, arr: moneyDelta, subscription_churn: rateDelta,
+  page_views: countDelta.nullable(), conversion_rate: rateDelta.nullable(), mrr: moneyDelta.nullable(), arr: moneyDelta.nullable(),
+  subscription_churn: rateDelta.nullable(),
 }).openapi('SummaryDeltas');
 
 export const summaryResponseSchema = z.object({
@@ -79,6 +86,9 @@ export const summaryResponseSchema = z.object({
   metrics: summaryMetricsSchema,
   previous: z.object({ range: rangeSchema, metrics: summaryMetricsSchema }).optional(),
   deltas: summaryDeltasSchema.optional(),
+  unavailable: z.record(z.string(), z.string()).optional().openapi({
+    description: 'Metrics this source cannot provide (they are null), each with the reason, e.g. MRR without subscriptions.',
+  }),
 }).openapi('KpiSummary');
 export type SummaryResponse = z.infer<typeof summaryResponseSchema>;
 
@@ -154,6 +164,13 @@ function emptyGuard(): never {
 export function registerKpiRoutes(app: OpenAPIHono<AppEnv>, deps: KpiRouteDeps): void {
   const { warehouse: wh, config } = deps;
   const freshness = () => getFreshness(wh, deps.now(), config.STALE_AFTER_MINUTES);
+  // A metric the source cannot feed is null with its reason, never a zero that reads as a fact.
+  const unavailable = Object.keys(deps.unavailable) as OptionalMetric[];
+  const blank = <T extends Record<OptionalMetric, unknown>>(m: T): { [K in keyof T]: K extends OptionalMetric ? T[K] | null : T[K] } => {
+    const out: Record<string, unknown> = { ...m };
+    for (const k of unavailable) out[k] = null;
+    return out as never;
+  };
 
   app.openapi(
     createRoute({
@@ -179,11 +196,12 @@ export function registerKpiRoutes(app: OpenAPIHono<AppEnv>, deps: KpiRouteDeps):
       const [metrics = emptyGuard(), previous] = await deps.cache.get(
         [wh.path, 'summary', range.tenantId, ...windows.flatMap((w) => [w.from.getTime(), w.to.getTime()]), fresh.computed_at],
         () => getSummaries(wh, range.tenantId, windows));
-      const body: SummaryResponse = { tenant: range.tenantId, range: echo, ...fresh, metrics };
+      const body: SummaryResponse = { tenant: range.tenantId, range: echo, ...fresh, metrics: blank(metrics) };
       if (prev && previous) {
-        body.previous = { range: { from: prev.from.toISOString(), to: prev.to.toISOString(), tz: q.tz }, metrics: previous };
-        body.deltas = summaryDeltas(metrics, previous);
+        body.previous = { range: { from: prev.from.toISOString(), to: prev.to.toISOString(), tz: q.tz }, metrics: blank(previous) };
+        body.deltas = blank(summaryDeltas(metrics, previous));
       }
+      if (unavailable.length > 0) body.unavailable = deps.unavailable;
       return c.json(body, 200);
     },
   );
@@ -206,6 +224,8 @@ export function registerKpiRoutes(app: OpenAPIHono<AppEnv>, deps: KpiRouteDeps):
     async (c) => {
       const q = c.req.valid('query');
       const { range, echo } = authorise(c, q, deps.now());
+      const reason = deps.unavailable[q.metric as OptionalMetric];
+      if (reason) throw new ApiError('not_applicable', `query parameter "metric": ${reason}`, { invalidParams: [{ name: 'metric', reason }] });
       const fresh = await freshness();
       const opts = { metric: q.metric, granularity: q.granularity, tz: q.tz, defaultCurrency: config.DEFAULT_CURRENCY };
       const ts = await deps.cache.get(

@@ -14,6 +14,7 @@ import { ApiError, problemResponse, renderError } from './errors.ts';
 import { requestIdFrom } from './request-id.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { KpiCache } from '../models/kpis/cache.ts';
+import { registerCloserRoutes } from './routes/closers.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import { registerExperimentRoutes } from './routes/experiments.ts';
 import { registerForecastRoutes } from './routes/forecasts.ts';
@@ -95,7 +96,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   guardRoutes(app, caps);
 
   registerHealthRoutes(app, { warehouse: deps.warehouse, registry: deps.registry, readiness: deps.readiness });
-  registerKpiRoutes(app, { config: deps.config, warehouse: deps.warehouse, now, cache: deps.cache ?? new KpiCache(), unavailable: unavailableMetrics(caps) });
+  const cache = deps.cache ?? new KpiCache();
+  registerKpiRoutes(app, { config: deps.config, warehouse: deps.warehouse, now, cache, unavailable: unavailableMetrics(caps) });
+  const conversations = caps.conversations;
+  registerCloserRoutes(app, { config: deps.config, warehouse: deps.warehouse, now, cache, noConversations: conversations.available ? null : conversations.reason });
   registerForecastRoutes(app, { config: deps.config, warehouse: deps.warehouse, now });
   registerPricingRoutes(app, { config: deps.config, warehouse: deps.warehouse, source: deps.source });
   registerExperimentRoutes(app, { warehouse: deps.warehouse, now });

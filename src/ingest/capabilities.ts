@@ -15,6 +15,7 @@ export const ANALYSES = {
   experiments: { needs: [['experiments'], ['experiment_units']], what: 'A/B test results' },
   customers: { needs: [['orders']], what: 'customer status, risk and lifetime value' },
   closers: { needs: [['orders']], what: 'AI-vs-admin sales stats' },
+  conversations: { needs: [['conversations']], what: 'conversation metrics (conversion, first response, escalation)' },
 } as const satisfies Record<string, { needs: readonly (readonly string[])[]; what: string }>;
 
 export type Analysis = keyof typeof ANALYSES;

@@ -130,4 +130,21 @@ describe('custom profiles (PROFILE_DIR)', () => {
       await tw.close();
     }
   }, 60_000);
+
+  it('the shipped default rules out AI-vs-admin stats in its manifest, and the route says so', async () => {
+    const key = generateApiKey('default', ['read']);
+    const tw = await openTestWarehouse(db.pool, { API_KEYS: key.entry });
+    const http = await serveApi({ config: tw.config, warehouse: tw.warehouse });
+    try {
+      const res = await http.get('/v1/kpis/ai-vs-admin', key.key);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({
+        type: 'urn:pricecast:problem:not_applicable',
+        detail: expect.stringMatching(/^Profile pricing-platform cannot provide AI-vs-admin sales stats: seed 004 records neither/),
+      });
+    } finally {
+      await http.close();
+      await tw.close();
+    }
+  });
 });

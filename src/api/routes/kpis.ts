@@ -30,7 +30,7 @@ export interface KpiRouteDeps {
 // ---------------------------------------------------------------------------------------------
 // Shared parameter and response schemas
 
-const rangeParams = {
+export const rangeParams = {
   from: z.string().optional().openapi({
     description: 'Range start, inclusive: ISO-8601 (with Z/offset, or local to `tz`), a local date, or epoch ms. Default: 30 days before `to`.',
     example: '2024-03-01',
@@ -47,7 +47,7 @@ export const moneySchema = z.object({
 }).openapi('Money');
 export const nullableMoneySchema = z.object({ currency: z.string(), amount: z.string().nullable() }).openapi('NullableMoney');
 
-const freshnessShape = {
+export const freshnessShape = {
   as_of: z.string().nullable().openapi({ description: 'Greatest ingest watermark the rollups saw (ISO-8601 UTC).' }),
   computed_at: z.string().nullable().openapi({ description: 'When the rollups were computed (ISO-8601 UTC).' }),
   stale: z.boolean().openapi({ description: 'True when the last ingest failed, is overdue, or never ran.' }),
@@ -150,7 +150,7 @@ interface Authorised {
 }
 
 /** Scope, tenant and range of a KPI request; every failure is an ApiError (401/403/404/400). */
-function authorise(c: Context<AppEnv>, q: RangeInput & { tenant?: string | undefined }, now: Date): Authorised {
+export function authorise(c: Context<AppEnv>, q: RangeInput & { tenant?: string | undefined }, now: Date): Authorised {
   const tenantId = readTenant(c, q.tenant);
   const { from, to } = resolveRange(q, now);
   return { range: { tenantId, from, to }, echo: { from: from.toISOString(), to: to.toISOString(), tz: q.tz } };

@@ -32,7 +32,7 @@ export function capabilities(
     const missing = needs.find((group) => !group.some((e) => mapped.has(e)));
     const ruledOut = profile.manifest.without[analysis];
     out[analysis] = missing
-      ? { available: false, reason: `Profile ${profile.name} maps no ${missing.join(' or ')}, which ${what} need.` }
+      ? { available: false, reason: `Profile ${profile.name} maps no ${missing.join(' or ')}, needed for ${what}.` }
       : ruledOut
         ? { available: false, reason: `Profile ${profile.name} cannot provide ${what}: ${ruledOut}` }
         : { available: true };

@@ -109,7 +109,7 @@ describe('custom profiles (PROFILE_DIR)', () => {
       expect(body.unavailable.page_views).toMatch(/maps no page_views or product_events/);
 
       for (const [path, why] of [
-        ['/v1/kpis/funnel', /maps no page_views or product_events, which the funnel .* need/],
+        ['/v1/kpis/funnel', /maps no page_views or product_events, needed for the funnel/],
         ['/v1/kpis/products', /maps no products/],
         ['/v1/pricing/recommendations', /maps no products/],
         ['/v1/experiments', /maps no experiments/],

@@ -188,6 +188,8 @@ export const configSchema = z.object({
   CUSTOMERS_STOPPED_QUANTILE: z.coerce.number().gt(0).lt(1).default(0.95),
   /** Runs (each every customer's scores) kept per tenant. */
   CUSTOMERS_KEEP_RUNS: intFrom(7, 1, 10_000),
+  /** Write each run's statuses and expected order dates back to the source (b2b-distribution's customers). */
+  CUSTOMERS_WRITE_BACK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   LOOKBACK_MINUTES: intFrom(10, 0, 24 * 60),
   /** A result is `stale` when its last successful job is older than this, or the last run failed. */

@@ -7,6 +7,7 @@ import { autoApply } from '../models/pricing/apply.ts';
 import { runPricing } from '../models/pricing/run-pricing.ts';
 import { runExperiments, type ExperimentJobOptions } from '../models/experiments/run-experiments.ts';
 import { runCustomers, type CustomerJobOptions } from '../models/customers/run-customers.ts';
+import { STATUS_WRITE_BACK_PROFILES, writeCustomerStatuses } from '../models/customers/write-back.ts';
 import { refreshRollups } from '../models/kpis/rollups.ts';
 import type { JobFn } from './runner.ts';
 
@@ -20,7 +21,8 @@ import type { JobFn } from './runner.ts';
 export function defineJobs(
   ctx: IngestContext & { config: Pick<Config, 'FORECAST_HORIZON_DAYS' | 'FORECAST_LEVELS' | 'FORECAST_HOLIDAYS' | 'FORECAST_WRITE_BACK' | 'PRICING_AUTO_APPLY' | 'PRICING_MIN_MARGIN'
     | 'PRICING_MIN_RATIO' | 'PRICING_MAX_RATIO' | 'PRICING_MAX_CHANGE' | 'PRICING_ENDING' | 'PRICING_CATEGORY_SETTINGS'
-    | 'PRICING_SIGNAL_WEIGHT' | 'PRICING_SIGNAL_CAP' | 'PRICING_INVENTORY_STEP' | 'PRICING_OVERSTOCK_DAYS' | ExperimentSettingKey | CustomerSettingKey> },
+    | 'PRICING_SIGNAL_WEIGHT' | 'PRICING_SIGNAL_CAP' | 'PRICING_INVENTORY_STEP' | 'PRICING_OVERSTOCK_DAYS' | ExperimentSettingKey | CustomerSettingKey
+    | 'CUSTOMERS_WRITE_BACK'> },
 ): Record<string, JobFn> {
   return {
     ingest: async ({ jobRunId }) => {
@@ -79,9 +81,12 @@ export function defineJobs(
       const r = await runExperiments(ctx.warehouse, experimentOptions(ctx.config));
       return { rowsOut: r.experiments, detail: r };
     },
-    customers: async () => {
+    customers: async ({ jobRunId }) => {
       const r = await runCustomers(ctx.warehouse, customerOptions(ctx.config));
-      return { rowsOut: r.customers, detail: r };
+      const written = ctx.config.CUSTOMERS_WRITE_BACK && (STATUS_WRITE_BACK_PROFILES as readonly string[]).includes(ctx.config.PROFILE) && !ctx.config.PROFILE_DIR
+        ? await writeCustomerStatuses(ctx.source, ctx.warehouse, { jobRunId })
+        : null;
+      return { rowsOut: r.customers, detail: { ...r, statusesWritten: written } };
     },
   };
 }

@@ -294,6 +294,16 @@ CREATE TABLE customer_scores (
   p_alive DOUBLE, expected_30 DOUBLE, expected_90 DOUBLE, expected_365 DOUBLE, p_no_purchase DOUBLE, spend DOUBLE,
   clv DOUBLE, value_at_risk DOUBLE);`,
   },
+  {
+    version: 13,
+    name: 'customer status write-back audit',
+    // One row per tenant and write-back (CUSTOMERS_WRITE_BACK): which run's statuses went to the
+    // source, how many rows changed, were already so, or had no source row.
+    sql: `
+CREATE TABLE customer_write_back_audit (
+  written_at TIMESTAMP NOT NULL, tenant_id VARCHAR NOT NULL, run_id BIGINT NOT NULL, job_run_id BIGINT,
+  updated BIGINT NOT NULL, unchanged BIGINT NOT NULL, missing BIGINT NOT NULL);`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

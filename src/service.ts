@@ -10,7 +10,7 @@ import { failOrphanedRuns } from './jobs/run-log.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { scheduleJobs } from './jobs/scheduler.ts';
 import { Warehouse } from './warehouse/warehouse.ts';
-import { type Analysis, capabilities } from './ingest/capabilities.ts';
+import { capabilities, jobApplies } from './ingest/capabilities.ts';
 import { checkProfileColumns, configuredProfile, ProfileColumnsError } from './ingest/profile.ts';
 
 export interface Service {
@@ -62,8 +62,7 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
     metrics: createJobMetrics(registry),
   });
   // Model jobs of analyses the profile cannot support would only produce empty results.
-  const JOB_ANALYSES: Record<string, Analysis> = { forecast: 'forecasts', pricing: 'pricing', experiments: 'experiments', customers: 'customers' };
-  const applies = (job: string) => !JOB_ANALYSES[job] || caps[JOB_ANALYSES[job]].available;
+  const applies = (job: string) => jobApplies(caps, job);
   for (const job of (opts.runFirst ?? []).filter(applies)) await runner.run(job);
 
   const app = createApp({

@@ -39,3 +39,11 @@ export function capabilities(
   }
   return out;
 }
+
+/** The analysis each model job serves: a job whose analysis the profile lacks is not scheduled. */
+const JOB_ANALYSES: Partial<Record<string, Analysis>> = { forecast: 'forecasts', pricing: 'pricing', experiments: 'experiments', customers: 'customers' };
+
+export function jobApplies(caps: Record<Analysis, Availability>, job: string): boolean {
+  const analysis = JOB_ANALYSES[job];
+  return analysis === undefined || caps[analysis].available;
+}

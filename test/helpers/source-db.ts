@@ -6,7 +6,9 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import type { ProfileName } from '../../src/config.ts';
 import { createSourceSchema } from '../../src/source/schema.ts';
+import { GENERATORS } from '../../src/synth/generators.ts';
 import { type GenerateOptions, generatePricingPlatform, type Truth } from '../../src/synth/pricing-platform.ts';
+import type { ProfileGenerateOptions, ProfileTruth } from '../../src/synth/profile-generator.ts';
 
 export interface SourceDb {
   url: string;
@@ -52,5 +54,37 @@ export async function generatedSource(opts: GenerateOptions): Promise<{ db: Sour
     return { db, truth: await generatePricingPlatform(client, opts) };
   } finally {
     client.release();
+  }
+}
+
+/**
+ * A fresh source database of a shipped profile, filled by its generator and analysed (a freshly
+ * loaded source has no statistics, and some profile SQL plans badly without them).
+ */
+export async function generatedProfileSource(profile: ProfileName, opts: ProfileGenerateOptions): Promise<{ db: SourceDb; truth: ProfileTruth }> {
+  const db = await createSourceDb(profile);
+  const client = await db.pool.connect();
+  try {
+    const truth = await GENERATORS[profile](client, opts);
+    await client.query('ANALYZE');
+    return { db, truth };
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * md5 of every table a profile's generator fills, in a fresh database (dropped after): two calls with
+ * the same options must agree for the generator to be deterministic. An empty table digests to null.
+ */
+export async function generatorDigest(profile: ProfileName, opts: ProfileGenerateOptions): Promise<{ truth: ProfileTruth; tables: Record<string, string | null> }> {
+  const { db, truth } = await generatedProfileSource(profile, opts);
+  try {
+    const { rows } = await db.pool.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+    const tables: Record<string, string | null> = {};
+    for (const { t } of rows) tables[t] = (await db.pool.query<{ h: string | null }>(`SELECT md5(string_agg(x::text, '|' ORDER BY x::text COLLATE "C")) AS h FROM "${t}" x`)).rows[0]!.h;
+    return { truth, tables };
+  } finally {
+    await db.drop();
   }
 }

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestAll } from '../../src/ingest/run.ts';
 import { defineJobs } from '../../src/jobs/definitions.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
-import { generateB2bDistribution } from '../../src/synth/b2b-distribution.ts';
-import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import { generatedProfileSource, type SourceDb } from '../helpers/source-db.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
 /**
@@ -17,13 +16,9 @@ describe('customer status write-back (b2b-distribution)', () => {
   let tenants: string[];
 
   beforeAll(async () => {
-    db = await createSourceDb('b2b-distribution');
-    const client = await db.pool.connect();
-    try {
-      tenants = (await generateB2bDistribution(client, { seed: 8, orders: 2500, days: 120, tenants: 2, end: new Date('2026-09-15T00:00:00Z') })).tenants;
-    } finally {
-      client.release();
-    }
+    let truth: { tenants: string[] };
+    ({ db, truth } = await generatedProfileSource('b2b-distribution', { seed: 8, orders: 2500, days: 120, tenants: 2, end: new Date('2026-09-15T00:00:00Z') }));
+    tenants = truth.tenants;
     tw = await openTestWarehouse(db.pool, { PROFILE: 'b2b-distribution', CUSTOMERS_WRITE_BACK: 'true' });
     await ingestAll(tw.ctx);
     await refreshRollups(tw.warehouse);

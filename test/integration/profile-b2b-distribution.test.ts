@@ -6,10 +6,9 @@ import { customerOptions } from '../../src/jobs/definitions.ts';
 import { runCustomers } from '../../src/models/customers/run-customers.ts';
 import { runForecasts } from '../../src/models/forecast/run-forecasts.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
-import { generateB2bDistribution } from '../../src/synth/b2b-distribution.ts';
 import type { ProfileTruth } from '../../src/synth/profile-generator.ts';
 import { serveApi } from '../helpers/api.ts';
-import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import { generatedProfileSource, generatorDigest, type SourceDb } from '../helpers/source-db.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
 /**
@@ -27,16 +26,6 @@ const RECEIVED = `((o.received_date + o.received_time) AT TIME ZONE d.timezone)`
 const IN_RANGE = `${RECEIVED} >= $2::timestamptz AND ${RECEIVED} < $3::timestamptz`;
 /** A distributor message sent by the AI: a used AI response to the message it answers, with its text. */
 const BY_AI = `EXISTS (SELECT 1 FROM ai_responses r WHERE r.message_id = m.reply_to_message_id AND r.was_used AND r.response_content = m.content)`;
-
-/** md5 of every row of each table, in a fixed order. */
-async function pgDigest(d: SourceDb, tables: string[]): Promise<Record<string, string | null>> {
-  const out: Record<string, string | null> = {};
-  for (const t of tables) {
-    const { rows } = await d.pool.query<{ h: string | null }>(`SELECT md5(string_agg(x::text, E'\\n' ORDER BY x::text COLLATE "C")) AS h FROM ${t} x`);
-    out[t] = rows[0]!.h;
-  }
-  return out;
-}
 
 describe('b2b-distribution profile end to end (per distributor)', () => {
   let db: SourceDb;
@@ -57,13 +46,7 @@ describe('b2b-distribution profile end to end (per distributor)', () => {
   };
 
   beforeAll(async () => {
-    db = await createSourceDb('b2b-distribution');
-    const client = await db.pool.connect();
-    try {
-      truth = await generateB2bDistribution(client, { seed: 5, orders: 4500, days: 150, tenants: 3, end: END });
-    } finally {
-      client.release();
-    }
+    ({ db, truth } = await generatedProfileSource('b2b-distribution', { seed: 5, orders: 4500, days: 150, tenants: 3, end: END }));
     [A, B] = truth.tenants as [string, string];
     keyA = generateApiKey(A, ['read']);
     keyB = generateApiKey(B, ['read']);
@@ -304,27 +287,11 @@ describe('b2b-distribution profile end to end (per distributor)', () => {
   });
 
   it('the generator is deterministic: the same seed and options give byte-identical tables', async () => {
-    const digest = async (d: SourceDb) => {
-      const client = await d.pool.connect();
-      try {
-        await generateB2bDistribution(client, { seed: 77, orders: 300, days: 40, tenants: 2, end: END });
-      } finally {
-        client.release();
-      }
-      const tables = ['distributors', 'customers', 'conversations', 'conversation_order_sessions', 'messages', 'ai_responses', 'orders', 'order_products',
-        'order_session_items', 'order_session_events', 'products', 'customer_label_assignments'];
-      return pgDigest(d, tables);
-    };
-    const one = await createSourceDb('b2b-distribution');
-    const two = await createSourceDb('b2b-distribution');
-    try {
-      const [a, b] = [await digest(one), await digest(two)];
-      expect(a).toEqual(b);
-      expect(Object.values(a).every((h) => h !== null)).toBe(true);
-    } finally {
-      await one.drop();
-      await two.drop();
-    }
+    const small = { seed: 77, orders: 300, days: 40, tenants: 2, end: END };
+    const [a, b] = [await generatorDigest('b2b-distribution', small), await generatorDigest('b2b-distribution', small)];
+    expect(a).toEqual(b);
+    for (const t of ['distributors', 'customers', 'conversations', 'conversation_order_sessions', 'messages', 'ai_responses', 'orders', 'order_products',
+      'order_session_items', 'order_session_events', 'products', 'customer_label_assignments']) expect(a.tables[t], t).not.toBeNull();
   });
 
   it('an incremental ingest picks up an order confirmed at the source', async () => {

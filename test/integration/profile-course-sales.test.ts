@@ -7,10 +7,9 @@ import { ingestAll } from '../../src/ingest/run.ts';
 import { runCustomers } from '../../src/models/customers/run-customers.ts';
 import { readDailySeries, runForecasts } from '../../src/models/forecast/run-forecasts.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
-import { generateCourseSales } from '../../src/synth/course-sales.ts';
 import type { ProfileTruth } from '../../src/synth/profile-generator.ts';
 import { serveApi } from '../helpers/api.ts';
-import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import { generatedProfileSource, generatorDigest, type SourceDb } from '../helpers/source-db.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
 /**
@@ -56,15 +55,7 @@ describe('course-sales profile end to end', () => {
   const inRange = (col: string) => `${col} >= $1::timestamptz AND ${col} < $2::timestamptz`;
 
   beforeAll(async () => {
-    db = await createSourceDb('course-sales');
-    const client = await db.pool.connect();
-    try {
-      truth = await generateCourseSales(client, { seed: 5, orders: 4000, days: 150, end: END });
-      // Planner statistics, as a live database has them (the checks' joins otherwise get nested loops).
-      await client.query('ANALYZE');
-    } finally {
-      client.release();
-    }
+    ({ db, truth } = await generatedProfileSource('course-sales', { seed: 5, orders: 4000, days: 150, end: END }));
     tw = await openTestWarehouse(db.pool, { PROFILE: 'course-sales', DEFAULT_CURRENCY: 'THB', API_KEYS: `${mine.entry},${theirs.entry}` });
     const summary = await ingestAll(tw.ctx);
     expect(summary.rejected).toBe(0);
@@ -81,27 +72,11 @@ describe('course-sales profile end to end', () => {
   });
 
   it('the same seed and options give byte-identical tables', async () => {
-    const tables = ['customers', 'lead_score_history', 'conversations', 'messages', 'ai_interactions', 'orders', 'order_items',
-      'installment_plans', 'installment_payments', 'customer_purchases', 'follow_ups', 'support_tickets', 'sales_statistics'];
-    const digest = async (): Promise<Record<string, string>> => {
-      const small = await createSourceDb('course-sales');
-      try {
-        const client = await small.pool.connect();
-        try {
-          await generateCourseSales(client, { seed: 77, orders: 300, days: 40, end: END });
-        } finally {
-          client.release();
-        }
-        const out: Record<string, string> = {};
-        for (const t of tables) out[t] = (await small.pool.query<{ h: string }>(`SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) AS h FROM ${t} x`)).rows[0]!.h;
-        return out;
-      } finally {
-        await small.drop();
-      }
-    };
-    const [a, b] = [await digest(), await digest()];
+    const small = { seed: 77, orders: 300, days: 40, end: END };
+    const [a, b] = [await generatorDigest('course-sales', small), await generatorDigest('course-sales', small)];
     expect(a).toEqual(b);
-    expect(Object.values(a).every((h) => h !== null)).toBe(true);
+    for (const t of ['customers', 'lead_score_history', 'conversations', 'messages', 'ai_interactions', 'orders', 'order_items',
+      'installment_plans', 'installment_payments', 'customer_purchases', 'follow_ups', 'support_tickets', 'sales_statistics']) expect(a.tables[t], t).not.toBeNull();
   });
 
   it('the profile SQL returns every canonical column of its entities (the start-up check)', async () => {

@@ -8,7 +8,7 @@ import { refreshRollups } from '../../src/models/kpis/rollups.ts';
 import { generateFieldServices, PLANS } from '../../src/synth/field-services.ts';
 import type { ProfileTruth } from '../../src/synth/profile-generator.ts';
 import { serveApi } from '../helpers/api.ts';
-import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import { generatedProfileSource, generatorDigest, type SourceDb } from '../helpers/source-db.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
 /**
@@ -43,13 +43,7 @@ describe('field-services profile end to end', () => {
   const usd = (amount: string) => [{ currency: 'USD', amount }];
 
   beforeAll(async () => {
-    db = await createSourceDb('field-services');
-    const client = await db.pool.connect();
-    try {
-      truth = await generateFieldServices(client, { seed: 7, orders: 5000, days: 150, end: new Date(END) });
-    } finally {
-      client.release();
-    }
+    ({ db, truth } = await generatedProfileSource('field-services', { seed: 7, orders: 5000, days: 150, end: new Date(END) }));
     tw = await openTestWarehouse(db.pool, { PROFILE: 'field-services', DEFAULT_CURRENCY: 'USD', API_KEYS: mine.entry });
     const summary = await ingestAll(tw.ctx);
     expect(summary.rejected).toBe(0);
@@ -270,32 +264,11 @@ describe('field-services profile end to end', () => {
   });
 
   it('the generator is deterministic: same seed and options, byte-identical tables', async () => {
-    const digest = async (source: SourceDb) => {
-      const out: Record<string, string> = {};
-      for (const t of ['user_profiles', 'user_subscriptions', 'orders', 'call_sessions', 'ai_agents', 'calling_campaigns']) {
-        const { rows: [r] } = await source.pool.query<{ h: string }>(`SELECT md5(string_agg(x::text, E'\\n' ORDER BY x::text)) AS h FROM ${t} x`);
-        out[t] = r!.h;
-      }
-      return out;
-    };
     const small = { seed: 3, orders: 400, days: 60, end: new Date(END) };
-    const dbs = [await createSourceDb('field-services'), await createSourceDb('field-services')];
-    try {
-      const truths = [];
-      for (const d of dbs) {
-        const client = await d.pool.connect();
-        try {
-          truths.push(await generateFieldServices(client, small));
-        } finally {
-          client.release();
-        }
-      }
-      expect(truths[1]).toEqual(truths[0]);
-      expect(await digest(dbs[1]!)).toEqual(await digest(dbs[0]!));
-      expect(truths[0]!.orders).toBeGreaterThanOrEqual(400);
-    } finally {
-      for (const d of dbs) await d.drop();
-    }
+    const [a, b] = [await generatorDigest('field-services', small), await generatorDigest('field-services', small)];
+    expect(a).toEqual(b);
+    expect(a.truth.orders).toBeGreaterThanOrEqual(400);
+    for (const t of ['user_profiles', 'user_subscriptions', 'orders', 'call_sessions', 'ai_agents', 'calling_campaigns']) expect(a.tables[t], t).not.toBeNull();
   });
 
   // Last: these change the source.

@@ -6,9 +6,8 @@ import { runCustomers } from '../../src/models/customers/run-customers.ts';
 import { readDailySeries, runForecasts } from '../../src/models/forecast/run-forecasts.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
 import type { ProfileTruth } from '../../src/synth/profile-generator.ts';
-import { generateVoiceBooking } from '../../src/synth/voice-booking.ts';
 import { serveApi } from '../helpers/api.ts';
-import { createSourceDb, type SourceDb } from '../helpers/source-db.ts';
+import { generatedProfileSource, generatorDigest, type SourceDb } from '../helpers/source-db.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
 
 /**
@@ -46,13 +45,7 @@ describe('voice-booking profile end to end', () => {
   };
 
   beforeAll(async () => {
-    db = await createSourceDb('voice-booking');
-    const client = await db.pool.connect();
-    try {
-      truth = await generateVoiceBooking(client, { seed: 3, orders: 4000, days: 150, end: END });
-    } finally {
-      client.release();
-    }
+    ({ db, truth } = await generatedProfileSource('voice-booking', { seed: 3, orders: 4000, days: 150, end: END }));
     tw = await openTestWarehouse(db.pool, { PROFILE: 'voice-booking', DEFAULT_CURRENCY: 'USD', API_KEYS: mine.entry });
     const summary = await ingestAll(tw.ctx);
     expect(summary.rejected).toBe(0);
@@ -70,28 +63,10 @@ describe('voice-booking profile end to end', () => {
     const { n } = await pgOne<{ n: string }>(`SELECT count(*)::text AS n FROM bookings`, []);
     expect(Number(n)).toBe(truth.orders);
     expect(truth.orders).toBeGreaterThanOrEqual(4000);
-    const again = await createSourceDb('voice-booking');
-    try {
-      const client = await again.pool.connect();
-      try {
-        await generateVoiceBooking(client, { seed: 3, orders: 300, days: 30, end: END });
-      } finally {
-        client.release();
-      }
-      const digest = (pool: typeof db.pool) => pool.query<{ h: string }>(`SELECT md5(string_agg(b::text, '|' ORDER BY b.id)) AS h FROM bookings b`).then((r) => r.rows[0]!.h);
-      const callsDigest = (pool: typeof db.pool) => pool.query<{ h: string }>(`SELECT md5(string_agg(c::text, '|' ORDER BY c.id)) AS h FROM calls c`).then((r) => r.rows[0]!.h);
-      const first = [await digest(again.pool), await callsDigest(again.pool)];
-      await again.pool.query('TRUNCATE calls, sms_messages, bookings, customers, analytics, faqs, system_prompts');
-      const client2 = await again.pool.connect();
-      try {
-        await generateVoiceBooking(client2, { seed: 3, orders: 300, days: 30, end: END });
-      } finally {
-        client2.release();
-      }
-      expect([await digest(again.pool), await callsDigest(again.pool)]).toEqual(first);
-    } finally {
-      await again.drop();
-    }
+    const small = { seed: 3, orders: 300, days: 30, end: END };
+    const [a, b] = [await generatorDigest('voice-booking', small), await generatorDigest('voice-booking', small)];
+    expect(a).toEqual(b);
+    for (const t of ['bookings', 'calls', 'sms_messages', 'customers']) expect(a.tables[t], t).not.toBeNull();
   });
 
   it('summary matches PostgreSQL, and compare=previous_period the window before', async () => {

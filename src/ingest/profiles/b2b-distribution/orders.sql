@@ -9,6 +9,12 @@
 -- closed_by: 'ai' when the AI created the order from a message (ai_generated), else 'human'.
 -- conversation_id: the order-collection session the order came from (canonical conversations are
 -- sessions), or the session of the message the AI built it from.
+WITH d AS MATERIALIZED (
+  -- Each distributor's time zone, checked once against the server's list (an unknown name falls back
+  -- to UTC), rather than by an EXISTS over pg_timezone_names that the planner may run for every row.
+  SELECT x.id, x.currency, CASE WHEN z.name IS NULL THEN 'UTC' ELSE x.timezone END AS tz
+  FROM distributors x LEFT JOIN (SELECT DISTINCT name FROM pg_timezone_names) z ON z.name = x.timezone
+)
 SELECT o.distributor_id::text AS tenant_id, o.id::text AS order_id, o.customer_id::text AS customer_id,
        CASE lower(o.status)
          WHEN 'confirmed' THEN 'paid' WHEN 'pending' THEN 'pending' WHEN 'review' THEN 'pending'
@@ -18,13 +24,13 @@ SELECT o.distributor_id::text AS tenant_id, o.id::text AS order_id, o.customer_i
        upper(coalesce(d.currency, {{currency}})) AS currency,
        coalesce(lower(o.channel), 'manual') AS channel,
        CASE WHEN o.ai_generated THEN 'ai' ELSE 'human' END AS closed_by,
-       coalesce(o.order_session_id, m.order_session_id)::text AS conversation_id,
+       -- A lookup, not a LEFT JOIN of messages: PostgreSQL 18 planned the join as a parallel hash right
+       -- join that, at 200k orders, ran for minutes and grew its backends to 8 GB each (killed by the OOM
+       -- killer at 1M); the lookup by primary key takes about a second.
+       coalesce(o.order_session_id, (SELECT m.order_session_id FROM messages m WHERE m.id = o.ai_source_message_id))::text AS conversation_id,
        coalesce(((o.received_date + coalesce(o.received_time, TIME '00:00')) AT TIME ZONE d.tz) AT TIME ZONE 'UTC',
                 o.created_at AT TIME ZONE 'UTC') AS created_at,
        o.updated_at AT TIME ZONE 'UTC' AS updated_at,
        greatest(o.created_at, o.updated_at) AT TIME ZONE 'UTC' AS _cursor_ts
 FROM orders o
-JOIN (SELECT x.id, x.currency,
-             CASE WHEN EXISTS (SELECT 1 FROM pg_timezone_names z WHERE z.name = x.timezone) THEN x.timezone ELSE 'UTC' END AS tz
-      FROM distributors x) d ON d.id = o.distributor_id
-LEFT JOIN messages m ON m.id = o.ai_source_message_id
+JOIN d ON d.id = o.distributor_id

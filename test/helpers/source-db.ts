@@ -74,15 +74,15 @@ export async function generatedProfileSource(profile: ProfileName, opts: Profile
 }
 
 /**
- * md5 of every table a profile's generator fills, in a fresh database (dropped after): two calls with
- * the same options must agree for the generator to be deterministic. An empty table digests to null.
+ * md5 of each of `tables` after a profile's generator filled a fresh database (dropped after): two
+ * calls with the same options must agree for the generator to be deterministic. An empty table
+ * digests to null. (Tables the fixture DDL seeds itself, with random ids, are not the generator's.)
  */
-export async function generatorDigest(profile: ProfileName, opts: ProfileGenerateOptions): Promise<{ truth: ProfileTruth; tables: Record<string, string | null> }> {
+export async function generatorDigest(profile: ProfileName, opts: ProfileGenerateOptions, names: string[]): Promise<{ truth: ProfileTruth; tables: Record<string, string | null> }> {
   const { db, truth } = await generatedProfileSource(profile, opts);
   try {
-    const { rows } = await db.pool.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     const tables: Record<string, string | null> = {};
-    for (const { t } of rows) tables[t] = (await db.pool.query<{ h: string | null }>(`SELECT md5(string_agg(x::text, '|' ORDER BY x::text COLLATE "C")) AS h FROM "${t}" x`)).rows[0]!.h;
+    for (const t of names) tables[t] = (await db.pool.query<{ h: string | null }>(`SELECT md5(string_agg(x::text, '|' ORDER BY x::text COLLATE "C")) AS h FROM "${t}" x`)).rows[0]!.h;
     return { truth, tables };
   } finally {
     await db.drop();

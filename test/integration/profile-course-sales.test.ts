@@ -100,6 +100,23 @@ describe('course-sales profile end to end', () => {
     expect(access.bad).toBe('0');
   });
 
+  it('countries: revenue by the paying customer\'s country matches PostgreSQL', async () => {
+    const { status, body } = await api<{ items: { country: string | null; currency: string; revenue_gross: string; revenue_net: string; payments: number; paying_customers: number }[] }>(
+      `/v1/kpis/countries?from=${FROM}&to=${TO}`);
+    expect(status).toBe(200);
+    const rows = (await db.pool.query<{ country: string | null; gross: string; net: string; payments: number; payers: number }>(`
+      SELECT upper(c.country) AS country, sum(m.amount)::text AS gross, (sum(m.amount) - sum(m.refunded))::text AS net,
+             count(*)::int AS payments, count(DISTINCT m.customer_id)::int AS payers
+      FROM (${MONEY}) m LEFT JOIN customers c ON c.id = m.customer_id
+      WHERE m.st IN ${RECEIVED} AND ${inRange('m.at')} GROUP BY 1`, [FROM, TO])).rows;
+    // A Thai seller: its customers are in Thailand (and a few without a country).
+    expect(rows.length).toBeGreaterThan(0);
+    const key = (x: { country: string | null }) => x.country ?? '';
+    expect(body.items.map((i) => ({ country: i.country, gross: i.revenue_gross, net: i.revenue_net, payments: i.payments, payers: i.paying_customers, currency: i.currency }))
+      .sort((a, b) => key(a).localeCompare(key(b))))
+      .toEqual(rows.map((r) => ({ ...r, currency: 'THB' })).sort((a, b) => key(a).localeCompare(key(b))));
+  });
+
   it('summary matches PostgreSQL', async () => {
     const { status, body } = await api<{ metrics: Record<string, unknown> }>(`/v1/kpis/summary?from=${FROM}&to=${TO}`);
     expect(status).toBe(200);
@@ -126,10 +143,11 @@ describe('course-sales profile end to end', () => {
     expect(m.paying_customers).toBe(Number(pay.payers));
     expect(m.new_customers).toBe(Number(fresh.n));
     expect(m.payment_success_rate).toBeCloseTo(Number(pay.ok) / (Number(pay.ok) + Number(pay.failed)), 12);
-    // No traffic and no subscriptions in this source.
-    expect(m.page_views ?? 0).toBe(0);
+    // No traffic and no subscriptions in this source: null, with the reason, never zeros.
+    expect(m.page_views).toBeNull();
     expect(m.conversion_rate).toBeNull();
-    expect(m.mrr ?? []).toEqual([]);
+    expect(m.mrr).toBeNull();
+    expect((body as unknown as { unavailable: Record<string, string> }).unavailable.page_views).toMatch(/maps no page_views/);
     expect(Number(pay.refunds)).toBeGreaterThan(0);
     expect(Number(pay.failed)).toBeGreaterThan(0);
   });

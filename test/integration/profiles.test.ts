@@ -2,8 +2,8 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys.ts';
-import { ConfigError, loadConfig } from '../../src/config.ts';
-import { capabilities } from '../../src/ingest/capabilities.ts';
+import { ConfigError, loadConfig, PROFILES } from '../../src/config.ts';
+import { type Analysis, capabilities } from '../../src/ingest/capabilities.ts';
 import { checkProfileColumns, configuredProfile, ProfileColumnsError, SHIPPED_PROFILES_DIR } from '../../src/ingest/profile.ts';
 import { ingestAll } from '../../src/ingest/run.ts';
 import { refreshRollups } from '../../src/models/kpis/rollups.ts';
@@ -147,4 +147,38 @@ describe('custom profiles (PROFILE_DIR)', () => {
       await tw.close();
     }
   });
+
+  it('every shipped profile: each analysis it lacks answers not_applicable with its reason, each it has does not', async () => {
+    const key = generateApiKey('default', ['read']);
+    const ROUTE: Record<Analysis, string> = {
+      kpis: '/v1/kpis/summary', subscriptions: '/v1/kpis/timeseries?metric=mrr', funnel: '/v1/kpis/funnel', products: '/v1/kpis/products',
+      countries: '/v1/kpis/countries', forecasts: '/v1/forecasts/revenue', pricing: '/v1/pricing/recommendations', experiments: '/v1/experiments',
+      customers: '/v1/customers/at-risk', closers: '/v1/kpis/ai-vs-admin', conversations: '/v1/kpis/ai-vs-admin',
+    };
+    for (const profile of PROFILES) {
+      const tw = await openTestWarehouse(db.pool, { PROFILE: profile, API_KEYS: key.entry });
+      const http = await serveApi({ config: tw.config, warehouse: tw.warehouse });
+      try {
+        const caps = capabilities(configuredProfile(tw.config));
+        for (const [analysis, path] of Object.entries(ROUTE) as [Analysis, string][]) {
+          const res = await http.get(path, key.key);
+          const body = (await res.json()) as { type?: string; detail?: string; unavailable?: Record<string, string> };
+          const a = caps[analysis];
+          if (analysis === 'conversations') {
+            // Conversation metrics are part of the AI-vs-admin answer: null with the reason when missing
+            // (without closers the route itself is not applicable, as checked for `closers`).
+            if (caps.closers.available) expect(body.unavailable?.conversations, profile).toBe(a.available ? undefined : a.reason);
+          } else if (a.available) {
+            expect(body.type, `${profile} ${path}`).not.toBe('urn:pricecast:problem:not_applicable');
+          } else {
+            expect(res.status, `${profile} ${path}`).toBe(404);
+            expect(body).toMatchObject({ type: 'urn:pricecast:problem:not_applicable', detail: expect.stringContaining(a.reason.slice(0, 40)) });
+          }
+        }
+      } finally {
+        await http.close();
+        await tw.close();
+      }
+    }
+  }, 60_000);
 });

@@ -26,7 +26,7 @@
  * gives byte-identical tables.
  */
 import type pg from 'pg';
-import { DAY_MS, formatDate, formatTimestamp, isoString } from './calendar.js';
+import { DAY_MS, formatDate, formatTimestamp, isoString, segmentOf } from './calendar.js';
 import { copyRows, csvRow, formatCents } from './copy.js';
 import type { CloserTruth, ProfileGenerateOptions, ProfileGenerator, ProfileTruth } from './profile-generator.js';
 import { Rng, beta, exponential, gamma, lognormalWithMean, pickCumulative, pickWeighted, poisson, uuid } from './random.js';
@@ -223,13 +223,7 @@ function buildTenant(seed: number, t: number, days: number, startMs: number): Te
 /** UTC instant (whole seconds) and local wall clock of operational time τ for a tenant. */
 function operationalToInstant(tn: Tenant, tau: number): { utcMs: number; localDate: string; localTime: string } {
   const cum = tn.cum;
-  let lo = 0;
-  let hi = cum.length - 2;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (cum[mid]! <= tau) lo = mid;
-    else hi = mid - 1;
-  }
+  const lo = segmentOf(cum, tau);
   const u = Math.min(0.999999, Math.max(0, (tau - cum[lo]!) / (cum[lo + 1]! - cum[lo]!)));
   const second = secondOfDay(u);
   const wallMs = tn.firstLocalDayMs + lo * DAY_MS + second * 1000;

@@ -71,13 +71,7 @@ export class Calendar {
   /** Calendar epoch-ms for an operational time in [0, totalOperational). */
   toCalendarMs(tau: number): number {
     const cum = this.cum;
-    let lo = 0;
-    let hi = cum.length - 2;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (cum[mid]! <= tau) lo = mid;
-      else hi = mid - 1;
-    }
+    const lo = segmentOf(cum, tau);
     const frac = (tau - cum[lo]!) / this.hourRate[lo]!;
     return this.startMs + Math.floor((lo + Math.min(frac, 0.999999)) * HOUR_MS);
   }
@@ -139,4 +133,19 @@ export function addMonthsUtc(ms: number, months: number): number {
   const lastDay = new Date(Date.UTC(targetY, targetM + 1, 0)).getUTCDate();
   const day = Math.min(d.getUTCDate(), lastDay);
   return Date.UTC(targetY, targetM, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
+}
+
+/**
+ * Index i of the segment [cum[i], cum[i + 1]) of a cumulative intensity that holds τ (the last one
+ * when τ is past the end): where operational time τ falls in calendar time.
+ */
+export function segmentOf(cum: ArrayLike<number>, tau: number): number {
+  let lo = 0;
+  let hi = cum.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (cum[mid]! <= tau) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

@@ -6,6 +6,7 @@ import { refreshRollups } from '../../src/models/kpis/rollups.ts';
 import { generatedSource, type SourceDb } from '../helpers/source-db.ts';
 import { serveApi } from '../helpers/api.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
+import { expectSummaryMatches } from '../helpers/summary-checks.ts';
 
 /**
  * End to end on generated seed-004 data: PostgreSQL → ingest → rollups → HTTP, every KPI compared with
@@ -76,15 +77,7 @@ describe('KPI API end to end against PostgreSQL', () => {
       SELECT sum(count)::text AS n FROM page_views WHERE timestamp >= $1::timestamptz AT TIME ZONE 'UTC' AND timestamp < $2::timestamptz AT TIME ZONE 'UTC'`);
     const mrr = await pgMrr(TO);
     const m = body.metrics;
-    expect(m.revenue_gross).toEqual([{ currency: 'USD', amount: pay.gross }]);
-    expect(m.refunds).toEqual([{ currency: 'USD', amount: pay.refunds }]);
-    expect(m.revenue_net).toEqual([{ currency: 'USD', amount: pay.net }]);
-    expect(m.orders).toBe(Number(ord.n));
-    expect(m.order_value).toEqual([{ currency: 'USD', amount: ord.value }]);
-    expect(m.aov).toEqual([{ currency: 'USD', amount: ord.aov }]);
-    expect(m.paying_customers).toBe(Number(pay.payers));
-    expect(m.new_customers).toBe(Number(fresh.n));
-    expect(m.payment_success_rate).toBeCloseTo(Number(pay.ok) / (Number(pay.ok) + Number(pay.failed)), 12);
+    expectSummaryMatches(m, { pay, ord, fresh }, 'USD');
     expect(m.page_views).toBe(Number(views.n));
     expect(m.conversion_rate).toBeCloseTo(Number(ord.n) / Number(views.n), 12);
     expect(m.mrr).toEqual([{ currency: 'USD', amount: mrr.mrr }]);

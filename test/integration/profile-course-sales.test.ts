@@ -11,6 +11,7 @@ import type { ProfileTruth } from '../../src/synth/profile-generator.ts';
 import { serveApi } from '../helpers/api.ts';
 import { generatedProfileSource, generatorDigest, type SourceDb } from '../helpers/source-db.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
+import { expectSummaryMatches } from '../helpers/summary-checks.ts';
 
 /**
  * The course-sales profile (seed 000) end to end: generated history in PostgreSQL → profile SQL →
@@ -134,15 +135,7 @@ describe('course-sales profile end to end', () => {
       SELECT count(*)::text AS n FROM (SELECT customer_id, min(at) AS first FROM (${MONEY}) m WHERE st IN ${RECEIVED} GROUP BY 1) f
       WHERE ${inRange('first')}`);
     const m = body.metrics;
-    expect(m.revenue_gross).toEqual([{ currency: 'THB', amount: pay.gross }]);
-    expect(m.refunds).toEqual([{ currency: 'THB', amount: pay.refunds }]);
-    expect(m.revenue_net).toEqual([{ currency: 'THB', amount: pay.net }]);
-    expect(m.orders).toBe(Number(ord.n));
-    expect(m.order_value).toEqual([{ currency: 'THB', amount: ord.value }]);
-    expect(m.aov).toEqual([{ currency: 'THB', amount: ord.aov }]);
-    expect(m.paying_customers).toBe(Number(pay.payers));
-    expect(m.new_customers).toBe(Number(fresh.n));
-    expect(m.payment_success_rate).toBeCloseTo(Number(pay.ok) / (Number(pay.ok) + Number(pay.failed)), 12);
+    expectSummaryMatches(m, { pay, ord, fresh }, 'THB');
     // No traffic and no subscriptions in this source: null, with the reason, never zeros.
     expect(m.page_views).toBeNull();
     expect(m.conversion_rate).toBeNull();

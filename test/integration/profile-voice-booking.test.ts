@@ -9,6 +9,7 @@ import type { ProfileTruth } from '../../src/synth/profile-generator.ts';
 import { serveApi } from '../helpers/api.ts';
 import { generatedProfileSource, generatorDigest, type SourceDb } from '../helpers/source-db.ts';
 import { openTestWarehouse } from '../helpers/warehouse.ts';
+import { expectSummaryMatches } from '../helpers/summary-checks.ts';
 
 /**
  * The voice-booking profile (seed 003) end to end: generated bookings, calls and SMS in PostgreSQL →
@@ -90,15 +91,7 @@ describe('voice-booking profile end to end', () => {
       WHERE first >= $1::timestamptz AND first < $2::timestamptz`);
     const m = body.metrics;
     expect(Number(pay.refunds)).toBeGreaterThan(0);
-    expect(m.revenue_gross).toEqual([{ currency: 'USD', amount: pay.gross }]);
-    expect(m.refunds).toEqual([{ currency: 'USD', amount: pay.refunds }]);
-    expect(m.revenue_net).toEqual([{ currency: 'USD', amount: pay.net }]);
-    expect(m.orders).toBe(Number(ord.n));
-    expect(m.order_value).toEqual([{ currency: 'USD', amount: ord.value }]);
-    expect(m.aov).toEqual([{ currency: 'USD', amount: ord.aov }]);
-    expect(m.paying_customers).toBe(Number(pay.payers));
-    expect(m.new_customers).toBe(Number(fresh.n));
-    expect(m.payment_success_rate).toBeCloseTo(Number(pay.ok) / (Number(pay.ok) + Number(pay.failed)), 12);
+    expectSummaryMatches(m, { pay, ord, fresh }, 'USD');
     // No page views or subscriptions in this source: null, with the reason, never a zero.
     expect(m.page_views).toBeNull();
     expect(m.mrr).toBeNull();

@@ -30,6 +30,8 @@ export async function runDemo(config: Config, logger: Logger): Promise<void> {
       await createSourceSchema(client, config.PROFILE);
       logger.info({ profile: config.PROFILE, orders: config.DEMO_ORDERS, seed: config.DEMO_SEED }, 'generating demo data');
       const truth = await GENERATORS[config.PROFILE](client, { seed: config.DEMO_SEED, orders: config.DEMO_ORDERS });
+      // A freshly loaded database has no planner statistics; some profile SQL plans badly without them.
+      await client.query('ANALYZE');
       // The single-tenant profiles stamp rows with TENANT_ID; a multi-tenant one names its own.
       tenants = truth.generator === 'pricing-platform' || truth.tenants.length <= 1 ? [config.TENANT_ID] : truth.tenants;
       const path = join(dirname(config.DUCKDB_PATH), 'demo-truth.json');

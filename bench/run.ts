@@ -10,10 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { generateApiKey } from '../src/api-keys.ts';
@@ -27,6 +24,7 @@ import { createSourceSchema } from '../src/source/schema.ts';
 import { generatePricingPlatform } from '../src/synth/pricing-platform.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
 import { benchModels } from './models.ts';
+import { rawCopy } from './raw-copy.ts';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1_000_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
@@ -78,22 +76,7 @@ try {
 
   // 1. Raw COPY of exactly the rows the profile selects, into a sink that only counts bytes.
   const profile = configuredProfile(config);
-  const tCopy = performance.now();
-  let bytes = 0;
-  const copyMsByEntity: Record<string, number> = {};
-  for (const { spec, sql } of profile.entities) {
-    const t = performance.now();
-    const c = await pool.connect();
-    try {
-      await c.query(`SET TimeZone = 'UTC'`);
-      const sink = new Writable({ write(chunk: Buffer, _e, cb) { bytes += chunk.length; cb(); } });
-      await pipeline(c.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT csv, HEADER true)`)), sink);
-    } finally {
-      c.release();
-    }
-    copyMsByEntity[spec.entity] = performance.now() - t;
-  }
-  const copyMs = performance.now() - tCopy;
+  const { ms: copyMs, bytes, msByEntity: copyMsByEntity } = await rawCopy(pool, profile.entities);
   type EntityTiming = { entity: string; rows: number; ms: number; stageMs: number; mergeMs: number; commitMs: number };
   const full = runChild('full', env) as { rowsIn: number; ingestMs: number; rollupMs: number; totalMs: number; maxRssMb: number; entities: EntityTiming[] };
   console.log('\n## Full ingest');

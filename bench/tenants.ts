@@ -10,10 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { loadConfig } from '../src/config.ts';
 import { capabilities, jobApplies } from '../src/ingest/capabilities.ts';
 import { configuredProfile } from '../src/ingest/profile.ts';
@@ -23,24 +20,11 @@ import { startEmbeddedPostgres } from '../src/source/embedded-postgres.ts';
 import { createSourceSchema } from '../src/source/schema.ts';
 import { generateB2bDistribution } from '../src/synth/b2b-distribution.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { rawCopy } from './raw-copy.ts';
 
 const COUNTS = (process.env.BENCH_TENANT_COUNTS ?? '10,100').split(',').map(Number);
 const PER_TENANT = Number(process.env.BENCH_TENANT_ORDERS ?? 10_000);
 const s = (ms: number) => (ms / 1000).toFixed(1);
-
-async function rawCopySeconds(pool: pg.Pool, sqls: string[]): Promise<number> {
-  const t = performance.now();
-  for (const sql of sqls) {
-    const client = await pool.connect();
-    try {
-      await client.query(`SET TimeZone = 'UTC'`);
-      await pipeline(client.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT csv, HEADER true)`)), new Writable({ write: (_c, _e, cb) => cb() }));
-    } finally {
-      client.release();
-    }
-  }
-  return performance.now() - t;
-}
 
 interface Row { tenants: number; orders: number; copy: number; stages: Record<string, number>; total: number; rssMb: number }
 
@@ -64,7 +48,7 @@ export async function benchTenants(): Promise<void> {
       console.log(`${n} tenants: generated ${truth.orders.toLocaleString()} orders in ${s(performance.now() - tGen)} s`);
 
       const config = loadConfig({ PROFILE: 'b2b-distribution', SOURCE_DATABASE_URL: url, DUCKDB_PATH: join(work, `w${n}.duckdb`), LOG_LEVEL: 'warn' });
-      const copy = await rawCopySeconds(pool, configuredProfile(config).entities.map((e) => e.sql));
+      const copy = (await rawCopy(pool, configuredProfile(config).entities)).ms;
       const warehouse = await Warehouse.fromConfig(config);
       const ctx = { config, warehouse, source: pool };
       const jobs = defineJobs(ctx);

@@ -8,6 +8,7 @@ import { onSignals, startService } from './service.ts';
 import { startEmbeddedPostgres } from './source/embedded-postgres.ts';
 import { createSourceSchema } from './source/schema.ts';
 import { GENERATORS } from './synth/generators.ts';
+import { profileLocation, readManifest } from './ingest/profile.ts';
 import { ConfigError } from './config.ts';
 import { writeFile, mkdir } from 'node:fs/promises';
 
@@ -32,8 +33,8 @@ export async function runDemo(config: Config, logger: Logger): Promise<void> {
       const truth = await GENERATORS[config.PROFILE](client, { seed: config.DEMO_SEED, orders: config.DEMO_ORDERS });
       // A freshly loaded database has no planner statistics; some profile SQL plans badly without them.
       await client.query('ANALYZE');
-      // The single-tenant profiles stamp rows with TENANT_ID; a multi-tenant one names its own.
-      tenants = truth.generator === 'pricing-platform' || truth.tenants.length <= 1 ? [config.TENANT_ID] : truth.tenants;
+      // Single-tenant profiles stamp rows with TENANT_ID; a multi-tenant one's rows carry their own.
+      tenants = readManifest(profileLocation(config).dir).tenant === 'column' ? truth.tenants : [config.TENANT_ID];
       const path = join(dirname(config.DUCKDB_PATH), 'demo-truth.json');
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, JSON.stringify(truth.generator === 'pricing-platform' ? truth.extra : truth, null, 2) + '\n', 'utf8');

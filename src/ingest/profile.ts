@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { ANALYSES, type Analysis } from './capabilities.ts';
 import { ENTITIES, type EntitySpec } from './entities.ts';
+import { queryColumns } from './pull.ts';
 
 /** One entity of a profile: the canonical spec and the source SELECT that feeds it. */
 export interface ProfileEntity {
@@ -121,8 +122,7 @@ export async function checkProfileColumns(pool: pg.Pool, profile: Profile): Prom
   for (const { spec, sql } of profile.entities) {
     let columns: string[];
     try {
-      const { fields } = await pool.query(`SELECT * FROM (\n${sql}\n) q LIMIT 0`);
-      columns = fields.map((f) => f.name);
+      columns = await queryColumns(pool, sql);
     } catch (err) {
       const code = (err as { code?: string }).code;
       // Not a problem of the SQL (the source is down, say): let the caller decide.

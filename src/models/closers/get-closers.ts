@@ -116,8 +116,17 @@ function summarise(buckets: Bucket[], conv: ConvRow[], ord: OrderRow[], o: { lev
   for (const x of totals) keptBy.set(x.currency, (keptBy.get(x.currency) ?? 0) + num(x.kept));
   const currency = [...keptBy].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? o.defaultCurrency;
 
-  const convOf = (closer: Closer, i: number | null) => conv.find((x) => x.closer === closer && x.i === i);
-  const ordersOf = (closer: Closer, i: number | null) => ord.filter((x) => x.closer === closer && x.i === i);
+  // Rows by (closer, bucket; null = the whole range): a day series over a year asks for 732 cells.
+  const cell = (closer: Closer, i: number | null) => `${closer}|${i ?? ''}`;
+  const convBy = new Map(conv.map((x) => [cell(x.closer, x.i), x]));
+  const ordBy = new Map<string, OrderRow[]>();
+  for (const x of ord) {
+    const list = ordBy.get(cell(x.closer, x.i));
+    if (list) list.push(x);
+    else ordBy.set(cell(x.closer, x.i), [x]);
+  }
+  const convOf = (closer: Closer, i: number | null) => convBy.get(cell(closer, i));
+  const ordersOf = (closer: Closer, i: number | null) => ordBy.get(cell(closer, i)) ?? [];
   const sumOf = (rows: OrderRow[], k: 'orders' | 'decided' | 'undone' | 'kept') => rows.reduce((s, x) => s + num(x[k]), 0);
 
   const closers = CLOSERS.map((closer): CloserStats => {

@@ -3,6 +3,8 @@
  * reads source rows as text and applies these checks in SQL, so one bad row is rejected with a reason
  * instead of failing the batch.
  */
+import { SUPERSEDED_PAYMENTS_JOIN } from './stripe/dedupe.ts';
+
 export type ColumnKind = 'text' | 'int' | 'count' | 'money' | 'number' | 'timestamp' | 'bool' | 'currency' | 'json';
 
 export interface ColumnSpec {
@@ -29,20 +31,26 @@ export interface EntitySpec {
   /** Predicate on the canonical table selecting the rows the PostgreSQL source owns (reconciliation
    * deletes only among those: Stripe's payments are not the database's to delete). */
   ownRows?: string;
+  /**
+   * A join clause (on alias t) appended to every delta insert, leaving out rows the rollups do not
+   * count: a database payment that Stripe's copy of the same payment supersedes (src/ingest/stripe/dedupe.ts).
+   */
+  deltaExclude?: string;
 }
 
 const c = (name: string, kind: ColumnKind, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind, ...extra });
 
 export const ORDER_STATUSES = ['pending', 'paid', 'fulfilled', 'cancelled', 'refunded'] as const;
 export const PAYMENT_STATUSES = ['succeeded', 'failed', 'pending', 'refunded'] as const;
-export const SUBSCRIPTION_STATUSES = ['trialing', 'active', 'past_due', 'cancelled', 'paused'] as const;
+/** `incomplete`: a Stripe subscription whose first payment never went through (never active, never churned). */
+export const SUBSCRIPTION_STATUSES = ['trialing', 'active', 'past_due', 'cancelled', 'paused', 'incomplete'] as const;
 
 export const ENTITIES: Record<string, EntitySpec> = {
   customers: {
     entity: 'customers', table: 'customers', key: ['customer_id'],
     columns: [c('customer_id', 'text', { required: true }), c('email', 'text'), c('country', 'text'),
       c('segment', 'text', { values: ['regular', 'vip', 'enterprise'] }), c('raw_segment', 'text'), c('lead_score', 'number'),
-      c('created_at', 'timestamp'), c('updated_at', 'timestamp')],
+      c('created_at', 'timestamp'), c('updated_at', 'timestamp'), c('external_id', 'text')],
   },
   products: {
     entity: 'products', table: 'products', key: ['product_id'],
@@ -67,7 +75,8 @@ export const ENTITIES: Record<string, EntitySpec> = {
   },
   payments: {
     entity: 'payments', table: 'payments', key: ['payment_id'], ownRows: `source = 'db'`,
-    delta: { table: 'delta_payments', columns: ['created_at', 'customer_id', 'product_id', 'currency', 'status', 'amount', 'refunded_amount'] },
+    delta: { table: 'delta_payments', columns: ['created_at', 'customer_id', 'product_id', 'currency', 'status', 'amount', 'refunded_amount', 'source', 'external_id'] },
+    deltaExclude: SUPERSEDED_PAYMENTS_JOIN,
     columns: [c('payment_id', 'text', { required: true }), c('source', 'text', { required: true }), c('external_id', 'text'),
       c('order_id', 'text'), c('customer_id', 'text'), c('product_id', 'text'),
       c('amount', 'money', { required: true }), c('currency', 'currency', { required: true }),
@@ -75,10 +84,11 @@ export const ENTITIES: Record<string, EntitySpec> = {
       c('refunded_amount', 'money', { required: true }), c('created_at', 'timestamp', { required: true }), c('completed_at', 'timestamp')],
   },
   subscriptions: {
-    entity: 'subscriptions', table: 'subscriptions', key: ['subscription_id'],
+    entity: 'subscriptions', table: 'subscriptions', key: ['subscription_id'], ownRows: `source IS DISTINCT FROM 'stripe'`,
     columns: [c('subscription_id', 'text', { required: true }), c('customer_id', 'text'), c('plan_id', 'text'), c('plan_name', 'text'),
       c('monthly_amount', 'money'), c('currency', 'currency'), c('status', 'text', { required: true, values: SUBSCRIPTION_STATUSES }),
-      c('raw_status', 'text'), c('started_at', 'timestamp'), c('current_period_end', 'timestamp'), c('cancelled_at', 'timestamp')],
+      c('raw_status', 'text'), c('started_at', 'timestamp'), c('current_period_end', 'timestamp'), c('cancelled_at', 'timestamp'),
+      c('source', 'text', { values: ['db', 'stripe'] }), c('external_id', 'text')],
   },
   page_views: {
     entity: 'page_views', table: 'page_views', key: ['page_view_id'],

@@ -22,6 +22,15 @@ export interface BatchHooks {
   beforeCommit?: (entity: string) => void | Promise<void>;
 }
 
+/**
+ * Work of the batch's own, in its transaction: `before` once the batch is staged and checked (in
+ * `staged`) and nothing is written yet, `after` once the rows are written.
+ */
+export interface BatchAround {
+  before: (conn: DuckDBConnection, staged: string) => Promise<void>;
+  after: (conn: DuckDBConnection) => Promise<void>;
+}
+
 const currencyLists = new WeakMap<Warehouse, Promise<string[]>>();
 
 /** ISO 4217 codes the warehouse accepts; seeded by migration 1 and never changed, so read once. */
@@ -60,9 +69,10 @@ export async function loadBatch(
     source: string; spec: EntitySpec; input: BatchInput; jobRunId: number | null; hooks?: BatchHooks;
     /** Record the rows inside this lookback window of the watermark in ingest_recent (incremental pulls skip them unchanged). */
     lookbackMinutes?: number;
+    around?: BatchAround;
   },
 ): Promise<BatchResult> {
-  const { source, spec, input, jobRunId, hooks } = args;
+  const { source, spec, input, jobRunId, hooks, around } = args;
   const currencies = await currencyCodes(wh);
   try {
     const t0 = performance.now();
@@ -82,6 +92,7 @@ export async function loadBatch(
       if (rejected > 0) await conn.run(sql.reject(source, jobRunId));
       const older = Number(stats?.dups ?? 0) > 0 ? Number((await conn.run(sql.dropOlderVersions)).rowsChanged) : 0;
       const valid = rowsIn - rejected - older;
+      await around?.before(conn, staged);
       if (args.lookbackMinutes !== undefined && rowsIn > 0) {
         const recent = sql.recordRecent(source, args.lookbackMinutes);
         // A first load has no entries to prune, and the prune's key list would be the whole table.
@@ -108,6 +119,7 @@ export async function loadBatch(
         }
       }
       if (rowsOut > 0) await conn.run(markChangedSql(spec));
+      await around?.after(conn);
       await advanceWatermark(conn, source, spec.entity, stats?.wm ?? null);
       await hooks?.beforeCommit?.(spec.entity);
       tMerged = performance.now();

@@ -151,13 +151,14 @@ export const DELTA_MIN_ROWS = 10_000;
 
 /**
  * INSERT of signed delta rows for `spec` from `from`, a FROM clause whose rows (alias t) have the
- * canonical columns; null when the entity keeps no deltas.
+ * canonical columns, less the rows the rollups do not count (spec.deltaExclude); null when the
+ * entity keeps no deltas.
  */
 export function deltaInsertSql(spec: EntitySpec, sign: 1 | -1, from: string): string | null {
   if (!spec.delta) return null;
   const cols = spec.delta.columns.map(ident);
   return `INSERT INTO ${ident(spec.delta.table)} (tenant_id, sign, ${cols.join(', ')})
-SELECT t.tenant_id, ${sign}, ${cols.map((c) => `t.${c}`).join(', ')} FROM ${from}`;
+SELECT t.tenant_id, ${sign}, ${cols.map((c) => `t.${c}`).join(', ')} FROM ${from}${spec.deltaExclude ? `\n${spec.deltaExclude}` : ''}`;
 }
 
 /** Marks an entity's deltas as overflowed (idempotent). */

@@ -304,6 +304,40 @@ CREATE TABLE customer_write_back_audit (
   written_at TIMESTAMP NOT NULL, tenant_id VARCHAR NOT NULL, run_id BIGINT NOT NULL, job_run_id BIGINT,
   updated BIGINT NOT NULL, unchanged BIGINT NOT NULL, missing BIGINT NOT NULL);`,
   },
+  {
+    version: 14,
+    name: 'stripe objects; external ids of customers and subscriptions',
+    // Stripe's objects as last seen (from a list or an event, whichever is newer), the canonical rows
+    // still to be derived from them, and the Stripe ids the source keeps beside its own rows, by which
+    // a Stripe payment or subscription is matched to the customer and the database row it duplicates.
+    // customers and subscriptions are recreated so the new columns come before _hash/_key, where the
+    // loader's swap path expects the entity's columns.
+    sql: `
+CREATE TABLE stripe_objects (
+  tenant_id VARCHAR NOT NULL, type VARCHAR NOT NULL, id VARCHAR NOT NULL, parent VARCHAR, created TIMESTAMP NOT NULL,
+  seen_at TIMESTAMP NOT NULL, data JSON NOT NULL, PRIMARY KEY (tenant_id, id));
+CREATE TABLE stripe_pending (tenant_id VARCHAR NOT NULL, type VARCHAR NOT NULL, id VARCHAR NOT NULL, PRIMARY KEY (tenant_id, id));
+CREATE TABLE customers_v14 (
+  tenant_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL, email VARCHAR, country VARCHAR,
+  segment VARCHAR, raw_segment VARCHAR, lead_score DOUBLE, created_at TIMESTAMP, updated_at TIMESTAMP,
+  external_id VARCHAR, _hash UBIGINT, _key UBIGINT NOT NULL);
+INSERT INTO customers_v14 SELECT tenant_id, customer_id, email, country, segment, raw_segment, lead_score, created_at, updated_at,
+  NULL, _hash, _key FROM customers;
+DROP TABLE customers;
+ALTER TABLE customers_v14 RENAME TO customers;
+CREATE TABLE subscriptions_v14 (
+  tenant_id VARCHAR NOT NULL, subscription_id VARCHAR NOT NULL, customer_id VARCHAR, plan_id VARCHAR,
+  plan_name VARCHAR, monthly_amount DECIMAL(18,2), currency VARCHAR, status VARCHAR, raw_status VARCHAR,
+  started_at TIMESTAMP, current_period_end TIMESTAMP, cancelled_at TIMESTAMP, source VARCHAR, external_id VARCHAR,
+  _hash UBIGINT, _key UBIGINT NOT NULL);
+INSERT INTO subscriptions_v14 SELECT tenant_id, subscription_id, customer_id, plan_id, plan_name, monthly_amount, currency, status, raw_status,
+  started_at, current_period_end, cancelled_at, 'db', NULL, _hash, _key FROM subscriptions;
+DROP TABLE subscriptions;
+ALTER TABLE subscriptions_v14 RENAME TO subscriptions;
+-- A database payment is superseded by the Stripe payment it duplicates: its deltas need to know.
+ALTER TABLE delta_payments ADD COLUMN source VARCHAR;
+ALTER TABLE delta_payments ADD COLUMN external_id VARCHAR;`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

@@ -32,7 +32,7 @@ export interface SummaryMetrics {
   page_views: number;
   /** orders ÷ page_views; null with no page views. */
   conversion_rate: number | null;
-  /** Σ subscriptions.monthly_amount of subscriptions active at `to` (started_at ≤ to, not cancelled by then, status not trialing/paused), per currency. */
+  /** Σ subscriptions.monthly_amount of subscriptions active at `to` (started_at ≤ to, not cancelled by then, status not trialing/paused/incomplete), per currency. */
   mrr: Money[];
   /** 12 × mrr. */
   arr: Money[];

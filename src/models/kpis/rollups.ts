@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
 import { SUBSCRIPTION_DAYS_SQL } from '../../warehouse/migrations.ts';
 import { rebuildPayingAll, refreshPaying } from './paying.ts';
+import { COUNTED_PAYMENTS, COUNTED_SUBSCRIPTIONS } from '../../ingest/stripe/dedupe.ts';
 
 /**
  * KPI rollups: 15-minute UTC buckets per tenant (and currency / product / customer where a metric
@@ -19,9 +20,12 @@ import { rebuildPayingAll, refreshPaying } from './paying.ts';
 
 type Entity = 'payments' | 'orders' | 'page_views' | 'product_events';
 
-/** The fact table, its delta table and its timestamp column, per entity the rollups read. */
-const FACTS: Record<Entity, { facts: string; deltas: string; ts: string; daysTable: string }> = {
-  payments: { facts: 'payments', deltas: 'delta_payments', ts: 'created_at', daysTable: 'kpi_payments_15m' },
+/**
+ * The fact table, its delta table and its timestamp column, per entity the rollups read; `counted`,
+ * the facts a rebuild counts when not all of them (the deltas leave out the same rows).
+ */
+const FACTS: Record<Entity, { facts: string; deltas: string; ts: string; daysTable: string; counted?: string }> = {
+  payments: { facts: 'payments', deltas: 'delta_payments', ts: 'created_at', daysTable: 'kpi_payments_15m', counted: COUNTED_PAYMENTS },
   orders: { facts: 'orders', deltas: 'delta_orders', ts: 'created_at', daysTable: 'kpi_orders_15m' },
   page_views: { facts: 'page_views', deltas: 'delta_page_views', ts: 'ts', daysTable: 'kpi_page_views_15m' },
   product_events: { facts: 'product_events', deltas: 'delta_product_events', ts: 'ts', daysTable: 'kpi_product_events_15m' },
@@ -204,7 +208,7 @@ async function rebuildEntity(conn: DuckDBConnection, e: Entity): Promise<void> {
   for (const r of ROLLUPS.filter((x) => x.entity === e)) {
     await conn.run(`DELETE FROM ${r.table}`);
     // Sorted by (tenant, bucket): range queries then skip row groups by their min/max bucket.
-    await conn.run(`INSERT INTO ${r.table} (${columnsOf(r).join(', ')}) ${rollupSelect(r, FACTS[e].facts, null)} ORDER BY 1, 2`);
+    await conn.run(`INSERT INTO ${r.table} (${columnsOf(r).join(', ')}) ${rollupSelect(r, FACTS[e].counted ?? FACTS[e].facts, null)} ORDER BY 1, 2`);
   }
   if (e === 'payments') await rebuildPayingAll(conn);
 }
@@ -246,23 +250,25 @@ async function foldDeltas(conn: DuckDBConnection, e: Entity): Promise<void> {
  * not cancelled by t (cancelled_at null or > t) and its status is not trialing/paused: +amount at
  * started_at, −amount at cancelled_at, so MRR(t) = Σ mrr_delta over ts <= t. One that was cancelled
  * before (or when) it started is never active and emits no MRR events. Every cancellation also counts
- * once in `cancels` at cancelled_at (the churn numerator).
+ * once in `cancels` at cancelled_at (the churn numerator). A database subscription Stripe also holds
+ * counts once, as Stripe's (COUNTED_SUBSCRIPTIONS).
  */
 async function rebuildSubscriptionEvents(conn: DuckDBConnection): Promise<void> {
   await conn.run('DELETE FROM kpi_subscription_events');
   await conn.run(`
     INSERT INTO kpi_subscription_events
-    WITH eligible AS (
+    WITH counted AS MATERIALIZED ${COUNTED_SUBSCRIPTIONS},
+    eligible AS (
       SELECT tenant_id, started_at, cancelled_at, currency, coalesce(monthly_amount, 0) AS amount
-      FROM subscriptions
-      WHERE started_at IS NOT NULL AND status NOT IN ('trialing', 'paused')
+      FROM counted
+      WHERE started_at IS NOT NULL AND status NOT IN ('trialing', 'paused', 'incomplete')
         AND (cancelled_at IS NULL OR cancelled_at > started_at)),
     ev AS (
       SELECT tenant_id, started_at AS ts, currency, amount AS mrr_delta, 1 AS active_delta, 0 AS cancels FROM eligible
       UNION ALL
       SELECT tenant_id, cancelled_at, currency, -amount, -1, 0 FROM eligible WHERE cancelled_at IS NOT NULL
       UNION ALL
-      SELECT tenant_id, cancelled_at, currency, 0, 0, 1 FROM subscriptions WHERE cancelled_at IS NOT NULL)
+      SELECT tenant_id, cancelled_at, currency, 0, 0, 1 FROM counted WHERE cancelled_at IS NOT NULL)
     SELECT tenant_id, ts, currency, sum(mrr_delta), sum(active_delta), sum(cancels) FROM ev GROUP BY ALL ORDER BY 1, 2`);
   await conn.run('DELETE FROM kpi_subscription_days');
   await conn.run(SUBSCRIPTION_DAYS_SQL);

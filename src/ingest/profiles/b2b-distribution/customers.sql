@@ -6,6 +6,7 @@
 SELECT c.distributor_id::text AS tenant_id, c.id::text AS customer_id, c.email, NULL::text AS country,
        NULL::text AS segment, l.labels AS raw_segment, NULL::double precision AS lead_score,
        c.created_at AT TIME ZONE 'UTC' AS created_at, c.updated_at AT TIME ZONE 'UTC' AS updated_at,
+       NULL AS external_id, -- no Stripe customer id in this schema
        greatest(c.created_at, c.updated_at, l.changed) AT TIME ZONE 'UTC' AS _cursor_ts
 FROM customers c
 LEFT JOIN LATERAL (

@@ -6,5 +6,6 @@ SELECT {{tenant}} AS tenant_id, c.id::text AS customer_id, c.email, upper(c.coun
          ELSE lower(c.customer_type) END AS segment,
        c.customer_type AS raw_segment, c.lead_score,
        c.created_at AT TIME ZONE 'UTC' AS created_at, c.updated_at AT TIME ZONE 'UTC' AS updated_at,
+       NULL AS external_id, -- no Stripe customer id in this schema
        c.updated_at AT TIME ZONE 'UTC' AS _cursor_ts
 FROM customers c

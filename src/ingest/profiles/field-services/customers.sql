@@ -4,6 +4,7 @@
 SELECT {{tenant}} AS tenant_id, c.customer_id, c.email, NULL::text AS country,
        NULL::text AS segment, NULL::text AS raw_segment, NULL::double precision AS lead_score,
        c.created_at, c.updated_at,
+       NULL AS external_id, -- no Stripe customer id in this schema
        c.updated_at AS _cursor_ts
 FROM (
   SELECT regexp_replace(o.customer_phone, '[^0-9]', '', 'g') AS customer_id,

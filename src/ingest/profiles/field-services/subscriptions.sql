@@ -21,6 +21,7 @@ SELECT {{tenant}} AS tenant_id, s.id::text AS subscription_id, s.user_id::text A
        s.created_at AT TIME ZONE 'UTC' AS started_at,
        s.current_period_end AT TIME ZONE 'UTC' AS current_period_end,
        coalesce(s.canceled_at, CASE WHEN lower(s.status) = 'expired' THEN s.current_period_end END) AT TIME ZONE 'UTC' AS cancelled_at,
+       'db' AS source, NULL AS external_id, -- no Stripe subscription id in this schema
        greatest(s.created_at, s.updated_at, s.canceled_at) AT TIME ZONE 'UTC' AS _cursor_ts
 FROM user_subscriptions s
 LEFT JOIN subscription_plans p ON p.id = s.plan_id

@@ -1,4 +1,5 @@
 -- subscriptions + subscription_plans → subscriptions, with the plan price normalised to a month.
+-- external_id: the Stripe subscription, which supersedes this row when Stripe is also a source.
 SELECT {{tenant}} AS tenant_id, s.id::text AS subscription_id, s.user_id::text AS customer_id,
        s.plan_id::text AS plan_id, sp.name AS plan_name,
        round(CASE lower(sp.interval)
@@ -11,6 +12,7 @@ SELECT {{tenant}} AS tenant_id, s.id::text AS subscription_id, s.user_id::text A
          WHEN 'canceled' THEN 'cancelled' WHEN 'cancelled' THEN 'cancelled'
          WHEN 'trial' THEN 'trialing' ELSE lower(s.status) END AS status,
        s.status AS raw_status, s.created_at AS started_at, s.current_period_end, s.cancelled_at,
+       'db' AS source, s.stripe_subscription_id AS external_id,
        greatest(s.created_at, s.cancelled_at, s.current_period_start) AS _cursor_ts
 FROM subscriptions s
 LEFT JOIN subscription_plans sp ON sp.id = s.plan_id

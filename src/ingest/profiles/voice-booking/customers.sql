@@ -9,5 +9,6 @@ SELECT {{tenant}} AS tenant_id, regexp_replace(c.phone, '[^0-9+]', '', 'g') AS c
          ELSE 'regular' END AS segment,
        array_to_string(c.tags, ',') AS raw_segment, NULL::numeric AS lead_score,
        c.created_at AT TIME ZONE 'UTC' AS created_at, c.updated_at AT TIME ZONE 'UTC' AS updated_at,
+       NULL AS external_id, -- no Stripe customer id in this schema
        greatest(c.created_at, c.updated_at) AT TIME ZONE 'UTC' AS _cursor_ts
 FROM customers c

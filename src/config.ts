@@ -190,6 +190,21 @@ export const configSchema = z.object({
   CUSTOMERS_KEEP_RUNS: intFrom(7, 1, 10_000),
   /** Write each run's statuses and expected order dates back to the source (b2b-distribution's customers). */
   CUSTOMERS_WRITE_BACK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Stripe as a payment source (off without a key). Its objects belong to TENANT_ID. */
+  STRIPE_API_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a secret (sk_…) or restricted (rk_…) key').optional(),
+  /** Stripe's API; a local server speaking it in tests. */
+  STRIPE_API_BASE: z.string().url().default('https://api.stripe.com'),
+  /** Incremental Stripe sync: new objects and the events since the last one (keep it well inside the events' 30 days). */
+  STRIPE_SCHEDULE: cronExpr.default('*/10 * * * *'),
+  /** Trailing re-sync: every object created in the last STRIPE_RESYNC_DAYS, for changes the events missed. */
+  STRIPE_RESYNC_SCHEDULE: cronExpr.default('41 2 * * *'),
+  STRIPE_RESYNC_DAYS: intFrom(35, 1, 3650),
+  /** Lists re-read this far before their watermark: objects that became visible late. */
+  STRIPE_OVERLAP_MINUTES: intFrom(60, 0, 7 * 24 * 60),
+  /** Retries of a list after a 429, 5xx or lost connection, with exponential backoff and jitter. */
+  STRIPE_RETRIES: intFrom(6, 0, 20),
+  STRIPE_RETRY_BASE_MS: intFrom(500, 1, 600_000),
+  STRIPE_RETRY_MAX_MS: intFrom(30_000, 1, 3_600_000),
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   LOOKBACK_MINUTES: intFrom(10, 0, 24 * 60),
   /** A result is `stale` when its last successful job is older than this, or the last run failed. */

@@ -7,7 +7,7 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
     level: config.LOG_LEVEL,
     base: { service: 'pricecast' },
     redact: {
-      paths: ['req.headers.authorization', 'headers.authorization', 'authorization', '*.SOURCE_DATABASE_URL', 'config.API_KEYS'],
+      paths: ['req.headers.authorization', 'headers.authorization', 'authorization', '*.SOURCE_DATABASE_URL', '*.STRIPE_API_KEY', 'config.API_KEYS'],
       censor: '[redacted]',
     },
   });

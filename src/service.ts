@@ -90,6 +90,7 @@ export async function startService(config: Config, logger: Logger, opts: { runFi
         { job: 'pricing', cron: config.PRICING_SCHEDULE },
         { job: 'experiments', cron: config.EXPERIMENTS_SCHEDULE },
         { job: 'customers', cron: config.CUSTOMERS_SCHEDULE },
+        ...(config.STRIPE_API_KEY ? [{ job: 'stripe', cron: config.STRIPE_SCHEDULE }, { job: 'stripe-resync', cron: config.STRIPE_RESYNC_SCHEDULE }] : []),
       ].filter((s) => applies(s.job)), logger)
     : null;
 

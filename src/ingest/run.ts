@@ -51,7 +51,7 @@ export function profileOf(ctx: IngestContext): Profile {
 }
 
 /** Scratch path for COPY pipes and key lists, beside the DuckDB file (removed after each use). */
-export function scratchFile(ctx: IngestContext, tag: string, ext = 'csv'): string {
+export function scratchFile(ctx: { config: Pick<Config, 'DUCKDB_PATH'> }, tag: string, ext = 'csv'): string {
   const base = ctx.config.DUCKDB_PATH === ':memory:' ? join(process.cwd(), 'data') : dirname(ctx.config.DUCKDB_PATH);
   const dir = join(base, 'tmp');
   mkdirSync(dir, { recursive: true });

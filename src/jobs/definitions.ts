@@ -10,21 +10,34 @@ import { runCustomers, type CustomerJobOptions } from '../models/customers/run-c
 import { STATUS_WRITE_BACK_PROFILES, writeCustomerStatuses } from '../models/customers/write-back.ts';
 import { refreshRollups } from '../models/kpis/rollups.ts';
 import type { JobFn } from './runner.ts';
+import { stripeClient } from '../ingest/stripe/client.ts';
+import { syncStripe, type StripeSyncMode } from '../ingest/stripe/sync.ts';
 
 /**
  * The jobs pricecast runs. `ingest` pulls every entity incrementally then refreshes the rollups of the
  * days that moved; `reconcile` (daily) finds deletes and changes the cursors cannot see; `rollups`
  * rebuilds every rollup from the facts; `forecast` (daily) forecasts revenue and orders per series;
  * `pricing` (daily) recommends a price per product; `experiments` (hourly) analyses every A/B test;
- * `customers` (daily) scores every customer's status, risk and lifetime value.
+ * `customers` (daily) scores every customer's status, risk and lifetime value. With a Stripe key,
+ * `stripe` pulls new Stripe objects and the events since the last run, and `stripe-resync` (daily)
+ * re-reads the trailing STRIPE_RESYNC_DAYS; both refresh the rollups after.
  */
 export function defineJobs(
   ctx: IngestContext & { config: Pick<Config, 'FORECAST_HORIZON_DAYS' | 'FORECAST_LEVELS' | 'FORECAST_HOLIDAYS' | 'FORECAST_WRITE_BACK' | 'PRICING_AUTO_APPLY' | 'PRICING_MIN_MARGIN'
     | 'PRICING_MIN_RATIO' | 'PRICING_MAX_RATIO' | 'PRICING_MAX_CHANGE' | 'PRICING_ENDING' | 'PRICING_CATEGORY_SETTINGS'
     | 'PRICING_SIGNAL_WEIGHT' | 'PRICING_SIGNAL_CAP' | 'PRICING_INVENTORY_STEP' | 'PRICING_OVERSTOCK_DAYS' | ExperimentSettingKey | CustomerSettingKey
-    | 'CUSTOMERS_WRITE_BACK'> },
+    | 'CUSTOMERS_WRITE_BACK' | StripeSettingKey> },
 ): Record<string, JobFn> {
+  const stripe = ctx.config.STRIPE_API_KEY ? stripeClient({ apiKey: ctx.config.STRIPE_API_KEY, apiBase: ctx.config.STRIPE_API_BASE }) : null;
+  const stripeJob = (mode: StripeSyncMode): JobFn => async ({ jobRunId }) => {
+    const r = await syncStripe({ ...ctx, stripe: stripe! }, { mode, jobRunId });
+    const rollups = await refreshRollups(ctx.warehouse);
+    const rowsOut = (r.payments?.rowsOut ?? 0) + (r.subscriptions?.rowsOut ?? 0);
+    const rowsIn = Object.values(r.read).reduce((s, n) => s + n, 0);
+    return { rowsIn, rowsOut, rejected: r.rejected, detail: { ...r, rollups } };
+  };
   return {
+    ...(stripe ? { stripe: stripeJob('incremental'), 'stripe-resync': stripeJob('resync') } : {}),
     ingest: async ({ jobRunId }) => {
       const summary = await ingestAll(ctx, { jobRunId });
       const rollups = await refreshRollups(ctx.warehouse);
@@ -90,6 +103,9 @@ export function defineJobs(
     },
   };
 }
+
+type StripeSettingKey = 'STRIPE_API_KEY' | 'STRIPE_API_BASE' | 'STRIPE_OVERLAP_MINUTES' | 'STRIPE_RESYNC_DAYS' | 'STRIPE_RETRIES'
+  | 'STRIPE_RETRY_BASE_MS' | 'STRIPE_RETRY_MAX_MS';
 
 type CustomerSettingKey = 'CUSTOMERS_RISK_DAYS' | 'CUSTOMERS_CLV_MONTHS' | 'CUSTOMERS_DISCOUNT_RATE' | 'CUSTOMERS_HOLDOUT_DAYS'
   | 'CUSTOMERS_SHRINK_ORDERS' | 'CUSTOMERS_AT_RISK_QUANTILE' | 'CUSTOMERS_STOPPED_QUANTILE' | 'CUSTOMERS_KEEP_RUNS';

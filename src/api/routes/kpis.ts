@@ -9,6 +9,7 @@ import { getFunnel, FUNNEL_STEPS } from '../../models/kpis/get-funnel.ts';
 import { getProducts, PRODUCT_SORTS } from '../../models/kpis/get-products.ts';
 import type { KpiCache } from '../../models/kpis/cache.ts';
 import { getSummaries } from '../../models/kpis/get-summary.ts';
+import { getKpiSources } from '../../models/kpis/sources.ts';
 import { getTimeseries, TIMESERIES_METRICS } from '../../models/kpis/get-timeseries.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { AppEnv } from '../context.ts';
@@ -81,6 +82,10 @@ export const summaryDeltasSchema = z.object({
   subscription_churn: rateDelta.nullable(),
 }).openapi('SummaryDeltas');
 
+const sourceUseSchema = z.object({
+  source: z.string().openapi({ example: 'stripe' }), as_of: z.string().nullable(),
+});
+
 export const summaryResponseSchema = z.object({
   tenant: z.string(), range: rangeSchema, ...freshnessShape,
   metrics: summaryMetricsSchema,
@@ -88,6 +93,11 @@ export const summaryResponseSchema = z.object({
   deltas: summaryDeltasSchema.optional(),
   unavailable: z.record(z.string(), z.string()).optional().openapi({
     description: 'Metrics this source cannot provide (they are null), each with the reason, e.g. MRR without subscriptions.',
+  }),
+  sources: z.object({
+    payments: z.array(sourceUseSchema), subscriptions: z.array(sourceUseSchema),
+  }).openapi({
+    description: 'The sources the payment metrics (revenue, refunds, payment success, paying and new customers) and the subscription metrics (MRR, ARR, churn) drew on, each with its newest change read. A payment or subscription present in both the database and Stripe counts once, as Stripe\'s.',
   }),
 }).openapi('KpiSummary');
 export type SummaryResponse = z.infer<typeof summaryResponseSchema>;
@@ -196,7 +206,7 @@ export function registerKpiRoutes(app: OpenAPIHono<AppEnv>, deps: KpiRouteDeps):
       const [metrics = emptyGuard(), previous] = await deps.cache.get(
         [wh.path, 'summary', range.tenantId, ...windows.flatMap((w) => [w.from.getTime(), w.to.getTime()]), fresh.computed_at],
         () => getSummaries(wh, range.tenantId, windows));
-      const body: SummaryResponse = { tenant: range.tenantId, range: echo, ...fresh, metrics: blank(metrics) };
+      const body: SummaryResponse = { tenant: range.tenantId, range: echo, ...fresh, metrics: blank(metrics), sources: await getKpiSources(wh, range.tenantId) };
       if (prev && previous) {
         body.previous = { range: { from: prev.from.toISOString(), to: prev.to.toISOString(), tz: q.tz }, metrics: blank(previous) };
         body.deltas = blank(summaryDeltas(metrics, previous));

@@ -244,6 +244,19 @@ describe('Stripe source', () => {
     expect(r.read.payment_intents).toBe(fake.store.payment_intents.length);
   });
 
+  it('a crash while loading the derived payments leaves them as they were; the queue survives and the next run completes', async () => {
+    fake.store.payment_intents.push(paymentIntent({ id: 'pi_crash', amount: 1234, currency: 'usd', created: fake.now() - 60, customer: 'cus_x' }));
+    const payments = () => tw.warehouse.query(`SELECT count(*) AS n, sum(amount)::VARCHAR AS s FROM payments`);
+    const before = await payments();
+    const crash = { beforeCommit: (entity: string) => { if (entity === 'payments') throw new Error('injected crash'); } };
+    await expect(syncStripe(stripeCtx(), { hooks: crash })).rejects.toThrow('injected crash');
+    expect(await payments()).toEqual(before);
+    expect(await tw.warehouse.query(`SELECT type FROM stripe_pending WHERE id = 'pi_crash'`)).toEqual([{ type: 'payment' }]);
+    await syncStripe(stripeCtx());
+    expect(await tw.warehouse.query(`SELECT amount::VARCHAR AS amount FROM payments WHERE payment_id = 'pi_crash'`)).toEqual([{ amount: '12.34' }]);
+    expect(await tw.warehouse.query(`SELECT count(*) AS n FROM stripe_pending`)).toEqual([{ n: '0' }]);
+  });
+
   it('the stripe job records a failed run with its error, and the next run completes', async () => {
     const config = { ...tw.config, STRIPE_API_KEY: fake.apiKey, STRIPE_API_BASE: fake.url, STRIPE_RETRIES: 1, STRIPE_RETRY_BASE_MS: 5, STRIPE_RETRY_MAX_MS: 10 };
     const runner = new JobRunner(tw.warehouse, defineJobs({ ...tw.ctx, config }), { retries: 0, retryBaseMs: 10, logger: pino({ level: 'silent' }) });

@@ -16,9 +16,13 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 const STRIPE_PAYMENT_IDS = `(SELECT tenant_id, payment_id AS sid FROM payments WHERE source = 'stripe'
   UNION ALL SELECT tenant_id, external_id FROM payments WHERE source = 'stripe' AND external_id IS NOT NULL)`;
 
-/** Appended to a FROM clause over payments (alias t): leaves out the database rows Stripe supersedes. */
+/**
+ * Appended to a FROM clause over payments (alias t): leaves out the database rows Stripe supersedes.
+ * Equalities only (a Stripe row's key is NULL, which matches nothing): with `t.source = 'db'` as a
+ * condition of its own, DuckDB ran the join as a nested loop (16 s for 100k payments instead of ms).
+ */
 export const SUPERSEDED_PAYMENTS_JOIN = `ANTI JOIN ${STRIPE_PAYMENT_IDS} _stripe
-  ON t.source = 'db' AND _stripe.tenant_id = t.tenant_id AND _stripe.sid = t.external_id`;
+  ON _stripe.tenant_id = t.tenant_id AND _stripe.sid = CASE WHEN t.source = 'db' THEN t.external_id END`;
 
 /** The payments the KPIs count. */
 export const COUNTED_PAYMENTS = `(SELECT t.* FROM payments t ${SUPERSEDED_PAYMENTS_JOIN})`;
@@ -26,7 +30,7 @@ export const COUNTED_PAYMENTS = `(SELECT t.* FROM payments t ${SUPERSEDED_PAYMEN
 /** The subscriptions MRR and churn count: a database subscription Stripe also holds counts as Stripe's. */
 export const COUNTED_SUBSCRIPTIONS = `(SELECT t.* FROM subscriptions t ANTI JOIN
   (SELECT tenant_id, subscription_id AS sid FROM subscriptions WHERE source = 'stripe') _stripe
-  ON t.source IS DISTINCT FROM 'stripe' AND _stripe.tenant_id = t.tenant_id AND _stripe.sid = t.external_id)`;
+  ON _stripe.tenant_id = t.tenant_id AND _stripe.sid = CASE WHEN t.source IS DISTINCT FROM 'stripe' THEN t.external_id END)`;
 
 /** True of database payment t while some Stripe payment supersedes it. */
 const superseded = (t: string) => `(EXISTS (SELECT 1 FROM payments s WHERE s.source = 'stripe' AND s.tenant_id = ${t}.tenant_id AND s.payment_id = ${t}.external_id)

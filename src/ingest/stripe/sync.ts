@@ -141,7 +141,10 @@ export async function syncStripe(ctx: StripeSyncContext, opts: { mode?: StripeSy
         }, retry);
       }
       read.events = n;
-    } else highest.events = nowS;
+    }
+    // Every event up to this run's start has been read (or, on a first or full run, every object as
+    // it is now): a quiet month without events must not look like a gap.
+    highest.events = Math.max(highest.events ?? 0, nowS);
     out.end();
     await finished(out);
     await ctx.warehouse.transaction(async (conn) => {

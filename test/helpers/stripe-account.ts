@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type Stripe from 'stripe';
 import { Rng } from '../../src/synth/random.ts';
-import { cardDeclined, charge, dispute, paymentIntent, refund, subscription } from '../fakes/stripe-objects.ts';
+import { cardDeclined, charge, paymentIntent, refund, subscription } from '../fakes/stripe-objects.ts';
+import type { FakeStripeStore } from '../fakes/stripe-server.ts';
 
 /**
  * A Stripe account that took the generated shop's payments, as a real one would differ from the
@@ -11,12 +12,7 @@ import { cardDeclined, charge, dispute, paymentIntent, refund, subscription } fr
  * not know yet; one is a legacy charge without a PaymentIntent. Subscriptions likewise, plus
  * quarterly JPY plans and ones that never started.
  */
-export interface StripeAccount {
-  payment_intents: Stripe.PaymentIntent[];
-  charges: Stripe.Charge[];
-  refunds: Stripe.Refund[];
-  disputes: Stripe.Dispute[];
-  subscriptions: Stripe.Subscription[];
+export interface StripeAccount extends Pick<FakeStripeStore, 'payment_intents' | 'charges' | 'refunds' | 'disputes' | 'subscriptions'> {
   /** Database payments Stripe does not have (their Stripe ids). */
   dbOnly: string[];
   /** Database subscriptions Stripe does not have. */

@@ -5,6 +5,8 @@ import { ingestAll } from './ingest/run.ts';
 import { reconcileAll } from './ingest/reconcile.ts';
 import { checkProfileColumns, configuredProfile, ProfileColumnsError } from './ingest/profile.ts';
 import { createLogger } from './logger.ts';
+import { stripeClient } from './ingest/stripe/client.ts';
+import { syncStripe } from './ingest/stripe/sync.ts';
 import { refreshRollups } from './models/kpis/rollups.ts';
 import { onSignals, openSourcePool, startService } from './service.ts';
 import { Warehouse } from './warehouse/warehouse.ts';
@@ -13,6 +15,7 @@ const USAGE = `usage: pricecast <command>
   serve                 run the API and the scheduled jobs (needs SOURCE_DATABASE_URL)
   ingest [--full]       pull from the source once (incremental by default) and refresh rollups
   reconcile             compare every source key with the warehouse once (deletes, silent updates)
+  stripe [--resync|--full]  sync from Stripe once (needs STRIPE_API_KEY) and refresh rollups
   compute               recompute rollups and models from the warehouse
   demo                  embedded PostgreSQL + generated shop history + the service on PORT
   keygen <tenant> [scope+scope]   print a new API key and its API_KEYS entry (scopes: ${SCOPES.join(', ')})`;
@@ -37,6 +40,20 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'demo':
       return runDemo(config, logger);
+    case 'stripe': {
+      if (!config.STRIPE_API_KEY) throw new ConfigError(['STRIPE_API_KEY: required for the stripe command']);
+      const warehouse = await Warehouse.fromConfig(config);
+      try {
+        const stripe = stripeClient({ apiKey: config.STRIPE_API_KEY, apiBase: config.STRIPE_API_BASE });
+        const mode = args.includes('--full') ? 'full' : args.includes('--resync') ? 'resync' : 'incremental';
+        const result = await syncStripe({ config, warehouse, stripe, logger }, { mode });
+        const rollups = await refreshRollups(warehouse);
+        process.stdout.write(JSON.stringify({ result, rollups }, null, 2) + '\n');
+      } finally {
+        await warehouse.close();
+      }
+      return;
+    }
     case 'ingest':
     case 'reconcile':
     case 'compute': {

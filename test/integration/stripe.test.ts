@@ -26,7 +26,11 @@ const NOW = END.getTime() / 1000 + 2 * 86_400;
 const FROM = '2026-06-01T00:00:00Z';
 const EXP: Record<string, number> = { usd: 2, jpy: 0 };
 
-interface Expected { gross: Record<string, number>; refunds: Record<string, number>; ok: number; failed: number; paying: Set<string>; mrr: Record<string, number> }
+interface Expected {
+  gross: Record<string, number>; refunds: Record<string, number>; ok: number; failed: number; paying: Set<string>; mrr: Record<string, number>;
+  /** Subscriptions ended in the range, and active at its start (the churn rate's parts). */
+  cancels: number; activeAtFrom: number;
+}
 
 describe('Stripe source', () => {
   let db: SourceDb;
@@ -44,7 +48,7 @@ describe('Stripe source', () => {
   /** Every metric of [FROM, to) recomputed from the fake's objects and the database-only rows. */
   async function expected(to: number): Promise<Expected> {
     const s = fake.store;
-    const e: Expected = { gross: {}, refunds: {}, ok: 0, failed: 0, paying: new Set(), mrr: {} };
+    const e: Expected = { gross: {}, refunds: {}, ok: 0, failed: 0, paying: new Set(), mrr: {}, cancels: 0, activeAtFrom: 0 };
     const lo = Date.parse(FROM) / 1000;
     const add = (m: Record<string, number>, cur: string, minor: number) => { m[cur.toUpperCase()] = (m[cur.toUpperCase()] ?? 0) + minor / 10 ** EXP[cur]!; };
     const customerOf = (c: string | null) => (c ? ours.get(c) ?? c : null);
@@ -83,9 +87,11 @@ describe('Stripe source', () => {
     }
     // MRR at `to`: each subscription's month rounded to the cent, as a month's price is stated.
     for (const sub of s.subscriptions) {
+      const end = sub.status === 'canceled' ? sub.ended_at : null;
+      if (end !== null && end >= lo && end < to) e.cancels++;
       if (['trialing', 'paused', 'incomplete', 'incomplete_expired'].includes(sub.status)) continue;
       const start = sub.trial_end && sub.trial_end > sub.start_date ? sub.trial_end : sub.start_date;
-      const end = sub.status === 'canceled' ? sub.ended_at : null;
+      if (start <= lo && (end === null || end > lo) && (end === null || end > start)) e.activeAtFrom++;
       if (start > to || (end !== null && end <= to) || (end !== null && end <= start)) continue;
       let month = 0;
       for (const item of sub.items.data) {
@@ -103,6 +109,13 @@ describe('Stripe source', () => {
         AND (s.cancelled_at IS NULL OR s.cancelled_at > to_timestamp($2) AT TIME ZONE 'UTC') AND lower(s.status) NOT IN ('trialing', 'paused')
       GROUP BY 1`, [acct.dbOnlySubscriptions, to]);
     for (const r of dbSubs) e.mrr[r.currency] = (e.mrr[r.currency] ?? 0) + Number(r.mrr);
+    const [churn] = (await db.pool.query<{ cancels: string; active: string }>(`
+      SELECT count(*) FILTER (WHERE cancelled_at >= $2 AND cancelled_at < to_timestamp($3) AT TIME ZONE 'UTC')::text AS cancels,
+        count(*) FILTER (WHERE created_at <= $2 AND (cancelled_at IS NULL OR cancelled_at > $2) AND lower(status) NOT IN ('trialing', 'paused')
+          AND (cancelled_at IS NULL OR cancelled_at > created_at))::text AS active
+      FROM subscriptions WHERE stripe_subscription_id = ANY($1)`, [acct.dbOnlySubscriptions, FROM.replace('Z', ''), to])).rows;
+    e.cancels += Number(churn!.cancels);
+    e.activeAtFrom += Number(churn!.active);
     return e;
   }
 
@@ -112,7 +125,8 @@ describe('Stripe source', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { metrics: Record<string, unknown>; sources: { payments: { source: string }[]; subscriptions: { source: string }[] } };
     const m = body.metrics as { revenue_gross: { currency: string; amount: string }[]; refunds: { currency: string; amount: string }[];
-      payment_success_rate: number; paying_customers: number; mrr: { currency: string; amount: string }[] };
+      payment_success_rate: number; paying_customers: number; mrr: { currency: string; amount: string }[]; arr: { currency: string; amount: string }[];
+      subscription_churn: number | null };
     const asMap = (xs: { currency: string; amount: string }[]) => Object.fromEntries(xs.map((x) => [x.currency, Number(x.amount)]));
     const round = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 100) / 100]));
     expect(asMap(m.revenue_gross)).toEqual(round(e.gross));
@@ -120,6 +134,9 @@ describe('Stripe source', () => {
     expect(m.payment_success_rate).toBeCloseTo(e.ok / (e.ok + e.failed), 12);
     expect(m.paying_customers).toBe(e.paying.size);
     expect(asMap(m.mrr)).toEqual(round(e.mrr));
+    expect(asMap(m.arr)).toEqual(Object.fromEntries(Object.entries(round(e.mrr)).map(([c, v]) => [c, Math.round(v * 12 * 100) / 100])));
+    expect(e.cancels).toBeGreaterThan(0);
+    expect(m.subscription_churn).toBeCloseTo(e.cancels / e.activeAtFrom, 12);
     expect(body.sources.payments.map((x) => x.source)).toEqual(['stripe', 'postgres:pricing-platform']);
     expect(body.sources.subscriptions.map((x) => x.source)).toEqual(['stripe', 'postgres:pricing-platform']);
   }

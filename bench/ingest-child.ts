@@ -1,16 +1,25 @@
 // One ingest in its own process, so its peak RSS (DuckDB's native memory included) is measured alone.
-// argv: <mode full|incremental> ; env: SOURCE_DATABASE_URL, DUCKDB_PATH, ...
+// argv: <mode full|incremental|incremental-warm> ; env: SOURCE_DATABASE_URL, DUCKDB_PATH, ...
+// incremental-warm: change 0.01% of the payments and ingest them (not measured), then 1% (measured).
 import { existsSync, statSync } from 'node:fs';
 import { loadConfig } from '../src/config.ts';
 import { ingestAll } from '../src/ingest/run.ts';
 import { refreshRollups } from '../src/models/kpis/rollups.ts';
 import { openSourcePool } from '../src/service.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { changePayments } from './payment-changes.ts';
 
-const mode = process.argv[2] === 'incremental' ? 'incremental' : 'full';
+const warmUp = process.argv[2] === 'incremental-warm';
+const mode = process.argv[2] === 'incremental' || warmUp ? 'incremental' : 'full';
 const config = loadConfig();
 const warehouse = await Warehouse.fromConfig(config);
 const source = openSourcePool(config.SOURCE_DATABASE_URL!);
+if (warmUp) {
+  await changePayments(source, 0.0001);
+  await ingestAll({ config, warehouse, source }, { mode });
+  await refreshRollups(warehouse);
+  await changePayments(source, 0.01);
+}
 const t0 = performance.now();
 const summary = await ingestAll({ config, warehouse, source }, { mode });
 const tIngest = performance.now();

@@ -182,7 +182,8 @@ export async function deleteGone(conn: DuckDBConnection, spec: EntitySpec): Prom
   return n;
 }
 
-async function advanceWatermark(conn: DuckDBConnection, source: string, entity: string, wm: string | null): Promise<void> {
+/** Moves an entity's watermark forward to `wm` (never back; null leaves it). */
+export async function advanceWatermark(conn: DuckDBConnection, source: string, entity: string, wm: string | null): Promise<void> {
   await conn.run(
     `INSERT INTO ingest_state (source, entity, watermark_ts, updated_at)
      VALUES ($source, $entity, $wm::TIMESTAMP, now()::TIMESTAMP)

@@ -203,10 +203,11 @@ export function registerKpiRoutes(app: OpenAPIHono<AppEnv>, deps: KpiRouteDeps):
       // Freshness first: its computed_at keys the cache, so a cached body never predates the rollups.
       const fresh = await freshness();
       const windows = prev ? [range, prev] : [range];
-      const [metrics = emptyGuard(), previous] = await deps.cache.get(
+      // The sources change only with an ingest, which the rollup refresh's computed_at follows.
+      const [[metrics = emptyGuard(), previous], sources] = await deps.cache.get(
         [wh.path, 'summary', range.tenantId, ...windows.flatMap((w) => [w.from.getTime(), w.to.getTime()]), fresh.computed_at],
-        () => getSummaries(wh, range.tenantId, windows));
-      const body: SummaryResponse = { tenant: range.tenantId, range: echo, ...fresh, metrics: blank(metrics), sources: await getKpiSources(wh, range.tenantId) };
+        () => Promise.all([getSummaries(wh, range.tenantId, windows), getKpiSources(wh, range.tenantId)]));
+      const body: SummaryResponse = { tenant: range.tenantId, range: echo, ...fresh, metrics: blank(metrics), sources };
       if (prev && previous) {
         body.previous = { range: { from: prev.from.toISOString(), to: prev.to.toISOString(), tz: q.tz }, metrics: blank(previous) };
         body.deltas = blank(summaryDeltas(metrics, previous));

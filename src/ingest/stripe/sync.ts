@@ -8,7 +8,7 @@ import type { Config } from '../../config.ts';
 import { csvRow } from '../../synth/copy.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { ENTITIES, type EntitySpec } from '../entities.ts';
-import { getWatermark, loadBatch, type BatchHooks, type BatchResult } from '../load-batch.ts';
+import { advanceWatermark, getWatermark, loadBatch, type BatchHooks, type BatchResult } from '../load-batch.ts';
 import { sqlString as q } from '../merge-sql.ts';
 import { scratchFile } from '../run.ts';
 import { listAll, type ListName, type RetryPolicy } from './client.ts';
@@ -149,7 +149,7 @@ export async function syncStripe(ctx: StripeSyncContext, opts: { mode?: StripeSy
     await finished(out);
     await ctx.warehouse.transaction(async (conn) => {
       await storeObjects(conn, tenant, file);
-      for (const [list, created] of Object.entries(highest)) await setWatermark(conn, source, list, timestamp(created));
+      for (const [list, created] of Object.entries(highest)) await advanceWatermark(conn, source, list, timestamp(created));
       await opts.hooks?.beforeCommit?.('stripe_objects');
     });
   } finally {
@@ -163,12 +163,6 @@ export async function syncStripe(ctx: StripeSyncContext, opts: { mode?: StripeSy
 }
 
 const toUnix = (ts: string): number => Math.floor(Date.parse(`${ts.replace(' ', 'T')}Z`) / 1000);
-
-async function setWatermark(conn: DuckDBConnection, source: string, entity: string, wm: string): Promise<void> {
-  await conn.run(`INSERT INTO ingest_state (source, entity, watermark_ts, updated_at) VALUES ($source, $entity, $wm::TIMESTAMP, now()::TIMESTAMP)
-    ON CONFLICT (source, entity) DO UPDATE SET watermark_ts = greatest(coalesce(ingest_state.watermark_ts, excluded.watermark_ts), excluded.watermark_ts),
-      updated_at = excluded.updated_at`, { source, entity, wm });
-}
 
 /** The file's objects into stripe_objects (the latest seen version of each) and their keys into the queue. */
 async function storeObjects(conn: DuckDBConnection, tenant: string, file: string): Promise<void> {

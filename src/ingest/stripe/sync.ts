@@ -229,9 +229,11 @@ async function deriveChunk(ctx: StripeSyncContext, kind: 'payment' | 'subscripti
   const tenant = ctx.config.TENANT_ID;
   const wh = ctx.warehouse;
   const keyList = keys.map(q).join(', ');
-  const objects = await wh.query<{ type: string; id: string; parent: string | null; data: string; seen_at: string }>(`
+  // Parsed once here: an object is read for its customer and again by each key it feeds.
+  const objects = (await wh.query<{ type: string; id: string; parent: string | null; data: string; seen_at: string }>(`
     SELECT type, id, parent, data::VARCHAR AS data, seen_at::VARCHAR AS seen_at FROM stripe_objects
-    WHERE tenant_id = $t AND (id IN (${keyList}) OR parent IN (${keyList}))`, { t: tenant });
+    WHERE tenant_id = $t AND (id IN (${keyList}) OR parent IN (${keyList}))`, { t: tenant }))
+    .map((o) => ({ ...o, data: JSON.parse(o.data) as Record<string, unknown> }));
   const wanted = new Set(keys);
   const byKey = new Map<string, typeof objects>();
   for (const o of objects) {
@@ -242,12 +244,10 @@ async function deriveChunk(ctx: StripeSyncContext, kind: 'payment' | 'subscripti
       byKey.set(k, list);
     }
   }
-  const parsed = (o: { data: string }) => JSON.parse(o.data) as Record<string, unknown>;
   const stripeCustomers = new Set<string>();
   const stripeIds = new Set<string>();
   for (const o of objects) {
-    const d = parsed(o);
-    const customer = typeof d.customer === 'string' ? d.customer : null;
+    const customer = typeof o.data.customer === 'string' ? o.data.customer : null;
     if (customer) stripeCustomers.add(customer);
     stripeIds.add(o.id);
   }
@@ -265,11 +265,11 @@ async function deriveChunk(ctx: StripeSyncContext, kind: 'payment' | 'subscripti
     const group = byKey.get(key) ?? [];
     const seen = group.reduce((m, o) => (o.seen_at > m ? o.seen_at : m), '');
     try {
-      const row = kind === 'payment' ? derivePayment(key, group.map((o) => ({ type: o.type, data: parsed(o) })), customers, dbPayments, seen)
-        : deriveSubscription(key, group.map((o) => ({ type: o.type, data: parsed(o) })), customers, seen);
+      const row = kind === 'payment' ? derivePayment(key, group, customers, dbPayments, seen)
+        : deriveSubscription(key, group, customers, seen);
       if (row) rows.push(row);
     } catch (err) {
-      rejections.push({ key, reason: (err as Error).message, payload: group.map((o) => parsed(o)) });
+      rejections.push({ key, reason: (err as Error).message, payload: group.map((o) => o.data) });
     }
   }
   const spec: EntitySpec = ENTITIES[kind === 'payment' ? 'payments' : 'subscriptions']!;

@@ -7,6 +7,7 @@ import { ingestAll } from '../src/ingest/run.ts';
 import { refreshRollups } from '../src/models/kpis/rollups.ts';
 import { openSourcePool } from '../src/service.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
+import { flushWrites } from './flush.ts';
 import { changePayments } from './payment-changes.ts';
 
 const warmUp = process.argv[2] === 'incremental-warm';
@@ -19,6 +20,7 @@ if (warmUp) {
   await ingestAll({ config, warehouse, source }, { mode });
   await refreshRollups(warehouse);
   await changePayments(source, 0.01);
+  flushWrites();
 }
 const t0 = performance.now();
 const summary = await ingestAll({ config, warehouse, source }, { mode });

@@ -25,6 +25,7 @@ import { createSourceSchema } from '../src/source/schema.ts';
 import { generatePricingPlatform } from '../src/synth/pricing-platform.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
 import { benchModels } from './models.ts';
+import { flushWrites } from './flush.ts';
 import { changePayments } from './payment-changes.ts';
 import { rawCopy } from './raw-copy.ts';
 
@@ -94,8 +95,10 @@ try {
 
   // 1. Raw COPY of exactly the rows the profile selects, into a sink that only counts bytes.
   const profile = configuredProfile(config);
+  flushWrites();
   const { ms: copyMs, bytes, msByEntity: copyMsByEntity } = await rawCopy(pool, profile.entities);
   type EntityTiming = { entity: string; rows: number; ms: number; stageMs: number; mergeMs: number; commitMs: number };
+  flushWrites();
   const full = runChild('full', env) as { rowsIn: number; ingestMs: number; rollupMs: number; totalMs: number; maxRssMb: number; entities: EntityTiming[] };
   console.log('\n## Full ingest');
   console.log(`raw COPY of the profile's rows: ${fmt(copyMs / 1000, 2)} s (${fmt(bytes / 1e6)} MB)`);
@@ -129,6 +132,7 @@ try {
     const source = new pg.Pool({ connectionString: url, max: 2 });
     await changePayments(source, 0.01);
     await source.end();
+    flushWrites();
     rounds.push(runChild('incremental', env) as Incremental);
   }
   // The same in a process that has already run an ingest (of 0.01% of the payments), as the service's

@@ -242,10 +242,10 @@ SEMI JOIN (SELECT t.rowid AS _rid FROM ${ident(spec.table)} t SEMI JOIN ${from} 
     deltaOld: deltaInsertSql(spec, -1, `${OLD} t`),
     deleteOld: `DELETE FROM ${ident(spec.table)} t USING ${OLD} o WHERE t.rowid = o._rid`,
     // Keys seen more than once in the batch (a lookback re-read, or a profile join that repeats a row).
-    // A hash aggregate answers this far cheaper than a window over the whole batch, which spills at 10M
-    // rows, and one over the key fingerprints (tenant included) cheaper than one over the key strings
-    // (1M payments: 0.3 s).
-    // A fingerprint collision only counts a duplicate that dropOlderVersions, by the key itself, then keeps.
+    // A hash aggregate answers this far cheaper than a window over the whole batch (which spills at 10M
+    // rows), and one over the key fingerprint (tenant included) cheaper than one over the key strings
+    // (1M payments: 0.19 s instead of 0.31). A fingerprint collision only sends the batch through
+    // dropOlderVersions, which goes by the key itself and then deletes nothing.
     duplicateKeys: `SELECT count(*) FROM (SELECT 1 FROM ${from} WHERE _reason IS NULL GROUP BY _key HAVING count(*) > 1)`,
     // Straight from the staged rows: no second copy of the batch.
     insert: `INSERT INTO ${ident(spec.table)} (${cols}) SELECT ${cols} FROM ${from} WHERE _reason IS NULL`,

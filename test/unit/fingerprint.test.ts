@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { fingerprintFromHexSql, fingerprintHex, md5Low64Sql } from '../../src/ingest/row-hash.ts';
 
 describe('row fingerprints between DuckDB and PostgreSQL', () => {
-  it('turn DuckDB\'s md5_number_upper into the first 8 bytes of the md5 hex PostgreSQL computes, and back', async () => {
+  it('turn DuckDB\'s fingerprint into the first 8 bytes of the md5 hex PostgreSQL computes, and back', async () => {
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
     const texts = ['abc', '', 'pay_1|2026-01-01 00:00:00|\\N', 'ünïcode ✓'];

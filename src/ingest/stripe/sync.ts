@@ -59,7 +59,9 @@ const OBJECT_LISTS: ListName[] = ['payment_intents', 'charges', 'refunds', 'invo
 /** Event families whose objects change canonical rows; Stripe's `type` filter takes one wildcard. */
 const EVENT_FAMILIES = ['payment_intent.*', 'charge.*', 'refund.*', 'customer.subscription.*', 'invoice.*'];
 
-export const stripeSource = (tenantId: string): string => `stripe:${tenantId}`;
+/** ingest_state's and rejected_rows' source of a tenant's Stripe rows: this prefix and the tenant. */
+export const STRIPE_SOURCE_PREFIX = 'stripe:';
+export const stripeSource = (tenantId: string): string => `${STRIPE_SOURCE_PREFIX}${tenantId}`;
 
 interface Line { type: string; id: string; parent: string | null; key_type: 'payment' | 'subscription' | null; created: string; seen_at: string; data: unknown }
 

@@ -1,3 +1,4 @@
+import { STRIPE_SOURCE_PREFIX, stripeSource } from '../../ingest/stripe/sync.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { isoFromSql } from './common.ts';
 
@@ -21,9 +22,9 @@ export interface KpiSources {
 export async function getKpiSources(wh: Warehouse, tenantId: string): Promise<KpiSources> {
   const rows = await wh.query<{ source: string; entity: string; wm: string | null }>(`
     SELECT source, entity, watermark_ts::VARCHAR AS wm FROM ingest_state
-    WHERE entity IN ('payments', 'subscriptions') AND (source NOT LIKE 'stripe:%' OR source = $stripe)
-    ORDER BY source LIKE 'stripe:%' DESC, source`, { stripe: `stripe:${tenantId}` });
+    WHERE entity IN ('payments', 'subscriptions') AND (NOT starts_with(source, $prefix) OR source = $stripe)
+    ORDER BY starts_with(source, $prefix) DESC, source`, { prefix: STRIPE_SOURCE_PREFIX, stripe: stripeSource(tenantId) });
   const of = (entity: string) => rows.filter((r) => r.entity === entity)
-    .map((r) => ({ source: r.source.startsWith('stripe:') ? 'stripe' : r.source, as_of: isoFromSql(r.wm) }));
+    .map((r) => ({ source: r.source.startsWith(STRIPE_SOURCE_PREFIX) ? 'stripe' : r.source, as_of: isoFromSql(r.wm) }));
   return { payments: of('payments'), subscriptions: of('subscriptions') };
 }

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { all, type Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import {
-  buildBatchSql, type CatalogColumn, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql, markChangedSql, OLD, swapStageName, tableColumns, TEMP_STAGE,
+  buildBatchSql, type CatalogColumn, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql, markChangedSql, OLD, recentFloorSql, swapStageName, tableColumns, TEMP_STAGE,
 } from './merge-sql.ts';
 
 export interface BatchResult {
@@ -94,7 +94,8 @@ export async function loadBatch(
       const valid = rowsIn - rejected - older;
       await around?.before(conn, staged);
       if (args.lookbackMinutes !== undefined && rowsIn > 0) {
-        const recent = sql.recordRecent(source, args.lookbackMinutes);
+        const [f] = await all<{ floor: string | null }>(conn, recentFloorSql(args.lookbackMinutes), { source, entity: spec.entity, batch_max: stats?.wm ?? null });
+        const recent = sql.recordRecent(source, f?.floor ?? null);
         // A first load has no entries to prune, and the prune's key list would be the whole table.
         if ((await all<{ any: boolean }>(conn, recent.any))[0]?.any) await conn.run(recent.prune);
         await conn.run(recent.insert);

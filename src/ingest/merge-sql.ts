@@ -111,8 +111,10 @@ export interface BatchSql {
   /**
    * Replaces the entity's entries in ingest_recent: the batch's rows (valid or not) whose cursor is
    * inside the lookback window of the watermark after this batch, plus the earlier entries still in it.
+   * `floor` is where that window starts, from recentFloorSql (null: the batch has no cursor and no
+   * watermark, so nothing is inside it).
    */
-  recordRecent: (source: string, lookbackMinutes: number) => { any: string; prune: string; insert: string };
+  recordRecent: (source: string, floor: string | null) => { any: string; prune: string; insert: string };
 }
 
 /** A canonical table's column as DuckDB's catalog describes it. */
@@ -169,6 +171,16 @@ export function deltaOverflowSql(spec: EntitySpec): string {
 /** Records that an entity's facts changed since the last rollup refresh (idempotent). */
 export function markChangedSql(spec: EntitySpec): string {
   return `INSERT INTO changed_entities SELECT ${lit(spec.entity)} WHERE NOT EXISTS (SELECT 1 FROM changed_entities WHERE entity = ${lit(spec.entity)})`;
+}
+
+/**
+ * Where an entity's lookback window starts once a batch whose newest cursor is `$batch_max` commits:
+ * the later of that cursor and the stored watermark, less the lookback. Parameters: $source,
+ * $entity, $batch_max; returns one row, `floor` (VARCHAR, null when neither is known).
+ */
+export function recentFloorSql(lookbackMinutes: number): string {
+  return `SELECT (greatest($batch_max::TIMESTAMP, (SELECT watermark_ts FROM ingest_state WHERE source = $source AND entity = $entity))
+    - INTERVAL ${Math.trunc(lookbackMinutes)} MINUTE)::VARCHAR AS floor`;
 }
 
 /**
@@ -252,8 +264,11 @@ SEMI JOIN (SELECT t.rowid AS _rid FROM ${ident(spec.table)} t SEMI JOIN ${from} 
     deltaNew: deltaInsertSql(spec, 1, `(SELECT * FROM ${from} WHERE _reason IS NULL) t`),
     dropRejected: `DELETE FROM ${from} WHERE _reason IS NOT NULL`,
     dropOlderVersions: `DELETE FROM ${from} WHERE rowid IN (SELECT rowid FROM ${from} WHERE _reason IS NULL QUALIFY ${newest} > 1)`,
-    recordRecent: (source, lookbackMinutes) => {
-      const floor = `(SELECT greatest(max(_cursor_ts), coalesce((SELECT watermark_ts FROM ingest_state WHERE source = ${lit(source)} AND entity = ${lit(spec.entity)}), max(_cursor_ts))) FROM ${from}) - INTERVAL ${Math.trunc(lookbackMinutes)} MINUTE`;
+    recordRecent: (source, floorTs) => {
+      // A literal, not a subquery over the staged rows: on a table written in the same transaction
+      // DuckDB only skips rows by a constant filter; with the subquery it read every key to keep 239
+      // of 10M rows (10M orders: 2.3-3.8 s instead of 0.17).
+      const floor = floorTs === null ? 'NULL::TIMESTAMP' : `TIMESTAMP ${lit(floorTs)}`;
       const mine = `source = ${lit(source)} AND entity = ${lit(spec.entity)}`;
       return {
         any: `SELECT EXISTS (SELECT 1 FROM ingest_recent WHERE ${mine}) AS any`,

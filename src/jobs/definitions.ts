@@ -50,8 +50,9 @@ export function defineJobs(
     },
     reconcile: async ({ jobRunId }) => {
       const results = await reconcileAll(ctx, { jobRunId });
-      const rollups = await refreshRollups(ctx.warehouse);
-      // Once a day, whatever the WAL holds (see DUCKDB_CHECKPOINT_THRESHOLD).
+      // Once a day, the summing rollups' appended rows merged, and whatever the WAL holds written
+      // (see DUCKDB_CHECKPOINT_THRESHOLD).
+      const rollups = await refreshRollups(ctx.warehouse, { compact: true });
       await ctx.warehouse.checkpoint();
       return {
         rowsIn: results.reduce((s, r) => s + r.sourceRows, 0),

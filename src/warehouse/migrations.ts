@@ -338,6 +338,15 @@ ALTER TABLE subscriptions_v14 RENAME TO subscriptions;
 ALTER TABLE delta_payments ADD COLUMN source VARCHAR;
 ALTER TABLE delta_payments ADD COLUMN external_id VARCHAR;`,
   },
+  {
+    version: 15,
+    name: 'summing rollups mark the rows a refresh appended',
+    // The refresh appends signed sums to these two (see rollups.ts); compaction merges the keys of
+    // the marked rows back into one row each.
+    sql: `
+ALTER TABLE kpi_product_payments_15m ADD COLUMN appended BOOLEAN DEFAULT false;
+ALTER TABLE kpi_customer_15m ADD COLUMN appended BOOLEAN DEFAULT false;`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

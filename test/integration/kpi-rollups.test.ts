@@ -277,6 +277,13 @@ async function expectFoldEqualsRebuild(): Promise<{ days: number }> {
   const [state] = await db(wh).query<{ full_refresh: boolean }>('SELECT full_refresh FROM kpi_rollup_state');
   expect(state!.full_refresh).toBe(false);
   await checkAll();
+  // The summing rollups got the deltas appended; compacted, every table holds what a rebuild writes.
+  const [appended] = await db(wh).query<{ n: string }>(`SELECT
+    (SELECT count(*) > 0 FROM kpi_customer_15m WHERE appended)::INT + (SELECT count(*) > 0 FROM kpi_product_payments_15m WHERE appended)::INT AS n`);
+  expect(Number(appended!.n)).toBeGreaterThan(0);
+  const compaction = await refreshRollups(wh, { compact: true });
+  expect(compaction.compacted.length).toBe(Number(appended!.n));
+  await checkAll();
   const folded = await snapshot(TABLES);
   await refreshRollups(wh, { full: true });
   const rebuilt = await snapshot(TABLES);

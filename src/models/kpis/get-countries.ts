@@ -22,12 +22,18 @@ export interface CountryRow {
  * customer who moves is reported under the new country without recomputing rollups.
  */
 export async function getCountries(wh: Warehouse, r: KpiRange): Promise<CountryRow[]> {
+  // kpi_customer_15m is a summing table (see rollups.ts): a customer pays in the range when its rows
+  // there sum to at least one payment.
   const rows = await db(wh).query<{ country: string | null; currency: string; gross: string; refunds: string; payments: string; customers: string }>(`
+    WITH k AS (
+      SELECT tenant_id, customer_id, currency, sum(gross) AS gross, sum(refunds) AS refunds, sum(payments) AS payments
+      FROM kpi_customer_15m
+      WHERE tenant_id = $tenant AND bucket >= $from::TIMESTAMP AND bucket < $to::TIMESTAMP
+      GROUP BY ALL HAVING sum(payments) > 0)
     SELECT cu.country, k.currency, sum(k.gross) AS gross, sum(k.refunds) AS refunds, sum(k.payments) AS payments,
-           count(DISTINCT k.customer_id) AS customers
-    FROM kpi_customer_15m k
+           count(k.customer_id) AS customers
+    FROM k
     LEFT JOIN customers cu ON cu.tenant_id = k.tenant_id AND cu.customer_id = k.customer_id
-    WHERE k.tenant_id = $tenant AND k.bucket >= $from::TIMESTAMP AND k.bucket < $to::TIMESTAMP
     GROUP BY ALL
     ORDER BY sum(k.gross) DESC, cu.country NULLS LAST, k.currency`, rangeParams(r));
   return rows.map((x) => ({

@@ -62,7 +62,9 @@ export async function getProducts(wh: Warehouse, r: KpiRange, o: ProductsOptions
     WITH pay AS (
       SELECT product_id, currency, sum(units) AS units, sum(gross) AS gross, sum(refunds) AS refunds
       FROM kpi_product_payments_15m
-      WHERE tenant_id = $tenant AND bucket >= $from::TIMESTAMP AND bucket < $to::TIMESTAMP GROUP BY ALL),
+      WHERE tenant_id = $tenant AND bucket >= $from::TIMESTAMP AND bucket < $to::TIMESTAMP
+      -- A summing table (see rollups.ts): a currency whose rows cancel out has no sales left.
+      GROUP BY ALL HAVING sum(units) > 0),
     payp AS (
       SELECT product_id, sum(units) AS units, sum(gross) AS sort_gross, sum(gross - refunds) AS sort_net,
              list({'currency': currency, 'gross': gross::VARCHAR, 'net': (gross - refunds)::VARCHAR} ORDER BY currency) AS money

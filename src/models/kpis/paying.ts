@@ -15,13 +15,19 @@ import { all } from '../../warehouse/warehouse.ts';
  * at the edges are counted from kpi_paying_15m (see payingCustomersSql).
  */
 
+/**
+ * When a (customer, bucket) pair of kpi_customer_15m, grouped, has a paid payment: it is a summing
+ * table (a key's rows, per currency and as the refreshes appended them, add up).
+ */
+const STILL_PAID = 'sum(payments) > 0';
+
 /** Builds every paying table from kpi_customer_15m (itself already rebuilt). */
 export async function rebuildPayingAll(conn: DuckDBConnection): Promise<void> {
   for (const t of ['kpi_paying_15m', 'kpi_paying_days', 'kpi_paying_lo', 'kpi_new_customers_15m']) await conn.run(`DELETE FROM ${t}`);
   // Sorted by bucket so a range query prunes row groups by their min/max.
   await conn.run(`INSERT INTO kpi_paying_15m (${PAY.join(', ')})
     SELECT tenant_id, bucket, lag(bucket) OVER w, lead(bucket) OVER w, cfp
-    FROM (SELECT DISTINCT tenant_id, bucket, cfp FROM kpi_customer_15m WHERE cfp IS NOT NULL)
+    FROM (SELECT tenant_id, bucket, cfp FROM kpi_customer_15m WHERE cfp IS NOT NULL GROUP BY ALL HAVING ${STILL_PAID})
     WINDOW w AS (PARTITION BY tenant_id, cfp ORDER BY bucket)
     ORDER BY tenant_id, bucket`);
   await conn.run(`INSERT INTO kpi_paying_lo SELECT tenant_id, min(bucket)::DATE FROM kpi_paying_15m GROUP BY ALL`);
@@ -78,8 +84,8 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
     SELECT tenant_id, bucket, lag(bucket) OVER w AS prev, lead(bucket) OVER w AS next, cfp FROM (
       SELECT o.tenant_id, o.bucket, o.cfp FROM _kpi_pay_old o ANTI JOIN _kpi_touched p ON ${samePair('p', 'o')}
       UNION ALL
-      SELECT DISTINCT k.tenant_id, k.bucket, k.cfp FROM kpi_customer_15m k SEMI JOIN _kpi_touched p ON ${samePair('p', 'k')}
-      WHERE k.bucket BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP)
+      SELECT k.tenant_id, k.bucket, k.cfp FROM kpi_customer_15m k SEMI JOIN _kpi_touched p ON ${samePair('p', 'k')}
+      WHERE k.bucket BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP GROUP BY ALL HAVING ${STILL_PAID})
     WINDOW w AS (PARTITION BY tenant_id, cfp ORDER BY bucket)`, { lo: range!.lo, hi: range!.hi });
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_gone AS SELECT o.* FROM _kpi_pay_old o ANTI JOIN _kpi_pay_new n ON ${sameRow('n', 'o')}`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_add AS SELECT n.* FROM _kpi_pay_new n ANTI JOIN _kpi_pay_old o ON ${sameRow('o', 'n')}`);

@@ -132,7 +132,6 @@ function rollupSelect(r: FactRollup, from: string, w: string | null): string {
 const withDerived = (r: FactRollup, select: string) =>
   r.derived ? `SELECT *, ${r.derived.map(([name, expr]) => `${expr} AS ${name}`).join(', ')} FROM (${select})` : select;
 
-
 const columnsOf = (r: FactRollup) => ['tenant_id', 'bucket', ...r.dims, ...r.values.map(([n]) => n), ...(r.derived ?? []).map(([n]) => n)];
 const matchOf = (r: FactRollup, a: string, b: string) =>
   [`${a}.tenant_id = ${b}.tenant_id`, `${a}.bucket = ${b}.bucket`, ...(r.match ?? r.dims).map((d) => `${a}.${d} IS NOT DISTINCT FROM ${b}.${d}`)].join(' AND ');
@@ -257,7 +256,7 @@ async function compactDue(conn: DuckDBConnection, everyAppended: boolean): Promi
     const due = everyAppended ? appended > 0 : appended > FOLD_MIN_ROWS && appended > COMPACT_SHARE * (Number(a?.n ?? 0) - appended);
     if (!due) continue;
     const keys = ['tenant_id', 'bucket', ...r.dims];
-    const sameKey = `${matchOf(r, 't', 'k')}`;
+    const sameKey = matchOf(r, 't', 'k');
     try {
       await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_keys AS SELECT DISTINCT ${['tenant_id', 'bucket', ...(r.match ?? r.dims)].join(', ')} FROM ${r.table} WHERE appended`);
       await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_sums AS ${withDerived(r, `SELECT * FROM (

@@ -17,6 +17,7 @@ import { Registry } from 'prom-client';
 import { generateApiKey } from '../src/api-keys.ts';
 import { createApp } from '../src/api/app.ts';
 import { KpiCache } from '../src/models/kpis/cache.ts';
+import { COMPACT_SHARE } from '../src/models/kpis/rollups.ts';
 import { serve } from '../src/api/server.ts';
 import { bytesOf, loadConfig } from '../src/config.ts';
 import { configuredProfile } from '../src/ingest/profile.ts';
@@ -169,7 +170,7 @@ try {
     console.log(`checkpoint:  ${fmt(inc.checkpointMs / 1000, 2)} s for the ${fmt(inc.walBytes / 1e6)} MB of WAL the run left; at ${config.DUCKDB_CHECKPOINT_THRESHOLD} one per ~${runsPerCheckpoint} such runs`);
     console.log(`with its share of the checkpoint: ${fmt(amortised / 1000, 2)} s = ${fmt((100 * amortised) / full.totalMs, 1)}% of the full load; with a whole one: ${fmt((100 * (inc.totalMs + inc.checkpointMs)) / full.totalMs, 1)}%`);
   }
-  console.log(`compaction:  ${fmt(inc.compactMs / 1000, 2)} s to merge the rows the run appended to the summing rollups, with its checkpoint (daily, or once they pass 25% of a table; not in the run)`);
+  console.log(`compaction:  ${fmt(inc.compactMs / 1000, 2)} s to merge the rows the run appended to the summing rollups, with its checkpoint (daily, or once they pass ${fmt(100 * COMPACT_SHARE, 0)}% of a table; not in the run)`);
 
   // 3. KPI endpoints over HTTP vs the same aggregate in PostgreSQL.
   const { key, entry } = generateApiKey(config.TENANT_ID);

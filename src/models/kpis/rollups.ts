@@ -147,7 +147,7 @@ const FOLD_MIN_ROWS = 10_000;
  * A summing rollup is compacted in the refresh once the rows appended since its last compaction pass
  * this share of the rest (and FOLD_MIN_ROWS): readers then never scan more than that share extra.
  */
-const COMPACT_SHARE = 0.25;
+export const COMPACT_SHARE = 0.25;
 
 export interface RefreshOptions {
   /** Rebuild everything from the facts (also done automatically when no refresh ever ran). */
@@ -193,7 +193,8 @@ export async function refreshRollups(wh: Warehouse, opts: RefreshOptions = {}): 
         if (plan[e] !== 'none') await conn.run(`DELETE FROM ${deltas}`);
       }
       await conn.run('DELETE FROM delta_overflow');
-      const compacted = await compactDue(conn, opts.compact === true);
+      // Only a fold appends: a table whose entity was not folded is as the last check left it.
+      const compacted = await compactDue(conn, opts.compact === true ? 'all' : ENTITIES.filter((e) => plan[e] === 'fold'));
       const [subs] = await all<{ changed: boolean }>(conn, `SELECT EXISTS (SELECT 1 FROM changed_entities WHERE entity = 'subscriptions') AS changed`);
       // Rewriting every event row when nothing changed also pushed DuckDB into a checkpoint at COMMIT.
       if (everything || subs?.changed) await rebuildSubscriptionEvents(conn);
@@ -241,15 +242,16 @@ async function rebuildEntity(conn: DuckDBConnection, e: Entity): Promise<void> {
 }
 
 /**
- * Compacts the summing rollups whose appended rows passed COMPACT_SHARE (or that have any, when
- * `everyAppended`), and returns their names: each key with an appended row gets its rows replaced by
+ * Compacts the summing rollups of `entities` whose appended rows passed COMPACT_SHARE (or, for
+ * 'all', every one that has any), and returns their names: each key with an appended row gets its rows replaced by
  * their sum, or by nothing when they cancel out. Only those keys are read and rewritten, so this
  * costs about one MERGE of the appended rows, and the paying tables, which read kpi_customer_15m by
  * its sums, stand.
  */
-async function compactDue(conn: DuckDBConnection, everyAppended: boolean): Promise<string[]> {
+async function compactDue(conn: DuckDBConnection, entities: Entity[] | 'all'): Promise<string[]> {
+  const everyAppended = entities === 'all';
   const done: string[] = [];
-  for (const r of ROLLUPS.filter((x) => x.append)) {
+  for (const r of ROLLUPS.filter((x) => x.append && (everyAppended || entities.includes(x.entity)))) {
     const [a] = await all<{ appended: string; n: string }>(conn,
       `SELECT count(*) FILTER (WHERE appended) AS appended, count(*) AS n FROM ${r.table}`);
     const appended = Number(a?.appended ?? 0);
@@ -290,13 +292,15 @@ async function foldDeltas(conn: DuckDBConnection, e: Entity): Promise<void> {
       // Sums per rollup row; a version replaced by an identical one (a lookback re-read) cancels out.
       await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_d AS SELECT * FROM (${rollupSelect(r, FACTS[e].deltas, 'f.sign')})
         WHERE NOT (${values.map((v) => `${v} = 0`).join(' AND ')})`);
-      const emptyAfter = r.empty.replace(/\b(\w+) = 0/g, (_, v: string) => `${sum(v)} = 0`);
       if (r.append) {
         await conn.run(`INSERT INTO ${r.table} (${cols.join(', ')}, appended) SELECT ${cols.join(', ')}, true FROM _kpi_d`);
-      } else await conn.run(`MERGE INTO ${r.table} t USING _kpi_d d ON ${matchOf(r, 't', 'd')}
-        WHEN MATCHED AND ${emptyAfter} THEN DELETE
-        WHEN MATCHED THEN UPDATE SET ${values.map((v) => `${v} = ${sum(v)}`).join(', ')}
-        WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `d.${c}`).join(', ')})`);
+      } else {
+        const emptyAfter = r.empty.replace(/\b(\w+) = 0/g, (_, v: string) => `${sum(v)} = 0`);
+        await conn.run(`MERGE INTO ${r.table} t USING _kpi_d d ON ${matchOf(r, 't', 'd')}
+          WHEN MATCHED AND ${emptyAfter} THEN DELETE
+          WHEN MATCHED THEN UPDATE SET ${values.map((v) => `${v} = ${sum(v)}`).join(', ')}
+          WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${cols.map((c) => `d.${c}`).join(', ')})`);
+      }
       if (r.table === 'kpi_customer_15m') {
         await conn.run(`INSERT INTO _kpi_touched SELECT DISTINCT tenant_id, cfp, bucket FROM _kpi_d WHERE customer_id IS NOT NULL AND payments <> 0`);
       }

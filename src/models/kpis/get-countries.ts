@@ -1,6 +1,7 @@
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { db, type KpiRange, num, rangeParams } from './common.ts';
 import { normaliseAmount, subtractAmounts } from './money.ts';
+import { STILL_COUNTS } from './summing.ts';
 
 /** One (country, currency) pair of the paying customers' revenue. */
 export interface CountryRow {
@@ -29,7 +30,7 @@ export async function getCountries(wh: Warehouse, r: KpiRange): Promise<CountryR
       SELECT tenant_id, customer_id, currency, sum(gross) AS gross, sum(refunds) AS refunds, sum(payments) AS payments
       FROM kpi_customer_15m
       WHERE tenant_id = $tenant AND bucket >= $from::TIMESTAMP AND bucket < $to::TIMESTAMP
-      GROUP BY ALL HAVING sum(payments) > 0)
+      GROUP BY ALL HAVING ${STILL_COUNTS.kpi_customer_15m})
     SELECT cu.country, k.currency, sum(k.gross) AS gross, sum(k.refunds) AS refunds, sum(k.payments) AS payments,
            count(k.customer_id) AS customers
     FROM k

@@ -2,6 +2,7 @@ import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { db, type KpiRange, num, rangeParams } from './common.ts';
 import type { Money } from './money.ts';
 import { normaliseAmount } from './money.ts';
+import { STILL_COUNTS } from './summing.ts';
 
 export const PRODUCT_SORTS = ['units', 'revenue_gross', 'revenue_net', 'views', 'cart_adds', 'purchases', 'conversion', 'product_id', 'name'] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
@@ -64,7 +65,7 @@ export async function getProducts(wh: Warehouse, r: KpiRange, o: ProductsOptions
       FROM kpi_product_payments_15m
       WHERE tenant_id = $tenant AND bucket >= $from::TIMESTAMP AND bucket < $to::TIMESTAMP
       -- A summing table (see rollups.ts): a currency whose rows cancel out has no sales left.
-      GROUP BY ALL HAVING sum(units) > 0),
+      GROUP BY ALL HAVING ${STILL_COUNTS.kpi_product_payments_15m}),
     payp AS (
       SELECT product_id, sum(units) AS units, sum(gross) AS sort_gross, sum(gross - refunds) AS sort_net,
              list({'currency': currency, 'gross': gross::VARCHAR, 'net': (gross - refunds)::VARCHAR} ORDER BY currency) AS money

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { all } from '../../warehouse/warehouse.ts';
+import { STILL_COUNTS } from './summing.ts';
 
 /**
  * Exact distinct paying customers without count(DISTINCT) at request time.
@@ -15,11 +16,8 @@ import { all } from '../../warehouse/warehouse.ts';
  * at the edges are counted from kpi_paying_15m (see payingCustomersSql).
  */
 
-/**
- * When a (customer, bucket) pair of kpi_customer_15m, grouped, has a paid payment: it is a summing
- * table (a key's rows, per currency and as the refreshes appended them, add up).
- */
-const STILL_PAID = 'sum(payments) > 0';
+/** When a (customer, bucket) pair of kpi_customer_15m, its rows grouped, has a paid payment. */
+const STILL_PAID = STILL_COUNTS.kpi_customer_15m;
 
 /** Builds every paying table from kpi_customer_15m (itself already rebuilt). */
 export async function rebuildPayingAll(conn: DuckDBConnection): Promise<void> {

@@ -133,8 +133,10 @@ const withDerived = (r: FactRollup, select: string) =>
   r.derived ? `SELECT *, ${r.derived.map(([name, expr]) => `${expr} AS ${name}`).join(', ')} FROM (${select})` : select;
 
 const columnsOf = (r: FactRollup) => ['tenant_id', 'bucket', ...r.dims, ...r.values.map(([n]) => n), ...(r.derived ?? []).map(([n]) => n)];
+/** With tenant_id and bucket, the columns that identify a rollup row (folding deltas in, compacting). */
+const matchDims = (r: FactRollup) => r.match ?? r.dims;
 const matchOf = (r: FactRollup, a: string, b: string) =>
-  [`${a}.tenant_id = ${b}.tenant_id`, `${a}.bucket = ${b}.bucket`, ...(r.match ?? r.dims).map((d) => `${a}.${d} IS NOT DISTINCT FROM ${b}.${d}`)].join(' AND ');
+  [`${a}.tenant_id = ${b}.tenant_id`, `${a}.bucket = ${b}.bucket`, ...matchDims(r).map((d) => `${a}.${d} IS NOT DISTINCT FROM ${b}.${d}`)].join(' AND ');
 
 /**
  * Above this share of an entity's facts, folding its deltas (each rollup row touched is found by a
@@ -260,7 +262,7 @@ async function compactDue(conn: DuckDBConnection, entities: Entity[] | 'all'): P
     const keys = ['tenant_id', 'bucket', ...r.dims];
     const sameKey = matchOf(r, 't', 'k');
     try {
-      await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_keys AS SELECT DISTINCT ${['tenant_id', 'bucket', ...(r.match ?? r.dims)].join(', ')} FROM ${r.table} WHERE appended`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_keys AS SELECT DISTINCT ${['tenant_id', 'bucket', ...matchDims(r)].join(', ')} FROM ${r.table} WHERE appended`);
       await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_sums AS ${withDerived(r, `SELECT * FROM (
         SELECT ${keys.map((k) => `t.${k}`).join(', ')}, ${r.values.map(([name]) => `sum(t.${name}) AS ${name}`).join(', ')}
         FROM ${r.table} t SEMI JOIN _kpi_keys k ON ${sameKey} GROUP BY ALL) WHERE NOT (${r.empty})`)}`);

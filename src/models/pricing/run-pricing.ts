@@ -1,5 +1,6 @@
 import { all, type Warehouse } from '../../warehouse/warehouse.ts';
 import { sqlTs } from '../kpis/common.ts';
+import { STILL_COUNTS } from '../kpis/summing.ts';
 import { dayNumber, isoDay, lastCompleteDay, weekday } from '../days.ts';
 import { sqlString } from '../../ingest/merge-sql.ts';
 import { type DayObservation, estimateElasticity, poolElasticities, type RawElasticity } from './elasticity.ts';
@@ -49,7 +50,7 @@ export async function runPricing(wh: Warehouse, opts: PricingJobOptions): Promis
     FROM products WHERE coalesce(active, true) ORDER BY tenant_id, product_id`);
   const sales = await wh.query<{ tenant_id: string; product_id: string; d: string; units: number; gross: number }>(`
     SELECT tenant_id, product_id, strftime(CAST(bucket AS DATE), '%Y-%m-%d') AS d, sum(units)::DOUBLE AS units, sum(gross)::DOUBLE AS gross
-    FROM kpi_product_payments_15m WHERE bucket >= $from::TIMESTAMP AND bucket < $to::TIMESTAMP GROUP BY ALL HAVING sum(units) > 0`,
+    FROM kpi_product_payments_15m WHERE bucket >= $from::TIMESTAMP AND bucket < $to::TIMESTAMP GROUP BY ALL HAVING ${STILL_COUNTS.kpi_product_payments_15m}`,
     { from: isoDay(firstDay), to: isoDay(lastDay + 1) });
   const events = await wh.query<{ tenant_id: string; product_id: string; recent: boolean; views: number; cart_adds: number; sales: number }>(`
     SELECT tenant_id, product_id, bucket >= $mid::TIMESTAMP AS recent, sum(views)::DOUBLE AS views, sum(cart_adds)::DOUBLE AS cart_adds, sum(sales)::DOUBLE AS sales

@@ -59,7 +59,6 @@ function daysSelect(dayFilter: string, bucketFilter = 'TRUE'): string {
 /** kpi_paying_15m's columns; a customer is known by cfp, md5_number(customer_id) (see migration 6). */
 const PAY = ['tenant_id', 'bucket', 'prev', 'next', 'cfp'];
 const samePair = (a: string, b: string) => `${a}.tenant_id = ${b}.tenant_id AND ${a}.cfp = ${b}.cfp AND ${a}.bucket = ${b}.bucket`;
-const sameRow = (a: string, b: string) => `${samePair(a, b)} AND ${a}.prev IS NOT DISTINCT FROM ${b}.prev AND ${a}.next IS NOT DISTINCT FROM ${b}.next`;
 
 /**
  * After some (customer, bucket) pairs of kpi_customer_15m may have appeared or gone (`_kpi_touched`:
@@ -85,25 +84,31 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
       SELECT k.tenant_id, k.bucket, k.cfp FROM kpi_customer_15m k SEMI JOIN _kpi_touched p ON ${samePair('p', 'k')}
       WHERE k.bucket BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP GROUP BY ALL HAVING ${STILL_PAID})
     WINDOW w AS (PARTITION BY tenant_id, cfp ORDER BY bucket)`, { lo: range!.lo, hi: range!.hi });
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_gone AS SELECT o.* FROM _kpi_pay_old o ANTI JOIN _kpi_pay_new n ON ${sameRow('n', 'o')}`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_add AS SELECT n.* FROM _kpi_pay_new n ANTI JOIN _kpi_pay_old o ON ${sameRow('o', 'n')}`);
-  await conn.run(`DELETE FROM kpi_paying_15m k USING _kpi_pay_gone g WHERE k.rowid = g._rid`);
-  await conn.run(`INSERT INTO kpi_paying_15m (${PAY.join(', ')}) SELECT ${PAY.join(', ')} FROM _kpi_pay_add ORDER BY tenant_id, bucket`);
-  // The day counts and new-customer counts depend on (bucket, prev) only: a row whose `next` alone
-  // changed (a customer's last payment before a new one) moves neither, so its day is left alone.
-  const bp = 'tenant_id, cfp, bucket, prev';
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_days AS
-    SELECT DISTINCT tenant_id, bucket::DATE AS d FROM (
-      (SELECT ${bp} FROM _kpi_pay_gone EXCEPT ALL SELECT ${bp} FROM _kpi_pay_add)
-      UNION ALL (SELECT ${bp} FROM _kpi_pay_add EXCEPT ALL SELECT ${bp} FROM _kpi_pay_gone))`);
+  // One outer join of the old and new rows of those customers gives every row that differs: the
+  // old version goes (by rowid), the new one comes, and the day counts and new-customer counts,
+  // which depend on (bucket, prev) only, move on the days of pairs that came, went or changed prev.
+  // A row whose `next` alone changed (a customer's last payment before a new one) moves neither.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_diff AS
+    SELECT o._rid, coalesce(n.tenant_id, o.tenant_id) AS tenant_id, coalesce(n.bucket, o.bucket) AS bucket,
+      n.prev, n.next, n.cfp, n.bucket IS NOT NULL AS came,
+      o.bucket IS NULL OR n.bucket IS NULL OR o.prev IS DISTINCT FROM n.prev AS day_moved
+    FROM _kpi_pay_old o FULL JOIN _kpi_pay_new n ON ${samePair('n', 'o')}
+    WHERE o.bucket IS NULL OR n.bucket IS NULL OR o.prev IS DISTINCT FROM n.prev OR o.next IS DISTINCT FROM n.next`);
+  await conn.run(`DELETE FROM kpi_paying_15m k USING _kpi_pay_diff g WHERE k.rowid = g._rid`);
+  await conn.run(`INSERT INTO kpi_paying_15m (${PAY.join(', ')}) SELECT ${PAY.join(', ')} FROM _kpi_pay_diff WHERE came ORDER BY tenant_id, bucket`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_days AS SELECT DISTINCT tenant_id, bucket::DATE AS d FROM _kpi_pay_diff WHERE day_moved`);
   const [days] = await all<{ n: string; lo: string | null; hi: string | null }>(conn,
     `SELECT count(*) AS n, min(d)::VARCHAR AS lo, (max(d) + 1)::VARCHAR AS hi FROM _kpi_pay_days`);
   // A tenant's first paying day lo moved (a payment before it, or its first payments gone): the
-  // cumulative counts of every day start there, so they are all rebuilt.
-  const [lo] = await all<{ n: string }>(conn, `
+  // cumulative counts of every day start there, so they are all rebuilt. Only a row that differs on
+  // or before lo can move it, so the table's minimum is read only then.
+  const [near] = await all<{ any: boolean }>(conn, `
+    SELECT EXISTS (SELECT 1 FROM _kpi_pay_diff g LEFT JOIN kpi_paying_lo lo ON lo.tenant_id = g.tenant_id
+      WHERE lo.lo IS NULL OR g.bucket::DATE <= lo.lo) AS any`);
+  const [lo] = near?.any ? await all<{ n: string }>(conn, `
     SELECT count(*) AS n FROM (SELECT tenant_id, min(bucket)::DATE AS lo FROM kpi_paying_15m GROUP BY ALL) a
     FULL JOIN kpi_paying_lo lo ON lo.tenant_id = a.tenant_id
-    WHERE a.lo IS DISTINCT FROM lo.lo`);
+    WHERE a.lo IS DISTINCT FROM lo.lo`) : [];
   const loMoved = Number(lo?.n ?? 0) > 0;
   if (loMoved) {
     await conn.run(`DELETE FROM kpi_paying_lo`);
@@ -126,7 +131,7 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
       WHERE ${inRange} AND k.prev IS NULL AND EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.bucket::DATE)
       GROUP BY ALL ORDER BY ALL`);
   }
-  for (const t of ['_kpi_pay_old', '_kpi_pay_new', '_kpi_pay_gone', '_kpi_pay_add', '_kpi_pay_days']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  for (const t of ['_kpi_pay_old', '_kpi_pay_new', '_kpi_pay_diff', '_kpi_pay_days']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }
 
 const DAY_MS = 86_400_000;

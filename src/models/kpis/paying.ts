@@ -88,12 +88,13 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
   // old version goes (by rowid), the new one comes, and the day counts and new-customer counts,
   // which depend on (bucket, prev) only, move on the days of pairs that came, went or changed prev.
   // A row whose `next` alone changed (a customer's last payment before a new one) moves neither.
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_diff AS
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_diff AS SELECT * EXCLUDE (next_moved) FROM (
     SELECT o._rid, coalesce(n.tenant_id, o.tenant_id) AS tenant_id, coalesce(n.bucket, o.bucket) AS bucket,
       n.prev, n.next, n.cfp, n.bucket IS NOT NULL AS came,
-      o.bucket IS NULL OR n.bucket IS NULL OR o.prev IS DISTINCT FROM n.prev AS day_moved
-    FROM _kpi_pay_old o FULL JOIN _kpi_pay_new n ON ${samePair('n', 'o')}
-    WHERE o.bucket IS NULL OR n.bucket IS NULL OR o.prev IS DISTINCT FROM n.prev OR o.next IS DISTINCT FROM n.next`);
+      o.bucket IS NULL OR n.bucket IS NULL OR o.prev IS DISTINCT FROM n.prev AS day_moved,
+      o.next IS DISTINCT FROM n.next AS next_moved
+    FROM _kpi_pay_old o FULL JOIN _kpi_pay_new n ON ${samePair('n', 'o')})
+    WHERE day_moved OR next_moved`);
   await conn.run(`DELETE FROM kpi_paying_15m k USING _kpi_pay_diff g WHERE k.rowid = g._rid`);
   await conn.run(`INSERT INTO kpi_paying_15m (${PAY.join(', ')}) SELECT ${PAY.join(', ')} FROM _kpi_pay_diff WHERE came ORDER BY tenant_id, bucket`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE _kpi_pay_days AS SELECT DISTINCT tenant_id, bucket::DATE AS d FROM _kpi_pay_diff WHERE day_moved`);

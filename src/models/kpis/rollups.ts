@@ -211,10 +211,17 @@ export async function refreshRollups(wh: Warehouse, opts: RefreshOptions = {}): 
       );
       return { days, compacted, computedAt };
     } finally {
-      // After a failed statement the transaction only takes a rollback: keep that statement's error.
-      await conn.run('DROP TABLE IF EXISTS _kpi_days').catch(() => undefined);
+      await dropScratch(conn, ['_kpi_days']);
     }
   });
+}
+
+/**
+ * Drops the refresh's temp tables. In a `finally`: after a failed statement the transaction only
+ * takes a rollback, so a drop that fails then must not replace that statement's error.
+ */
+async function dropScratch(conn: DuckDBConnection, tables: string[]): Promise<void> {
+  await conn.run(tables.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; ')).catch(() => undefined);
 }
 
 type Step = 'none' | 'fold' | 'rebuild';
@@ -270,7 +277,7 @@ async function compactDue(conn: DuckDBConnection, entities: Entity[] | 'all'): P
       const cols = columnsOf(r).join(', ');
       await conn.run(`INSERT INTO ${r.table} (${cols}) SELECT ${cols} FROM _kpi_sums ORDER BY tenant_id, bucket`);
     } finally {
-      for (const t of ['_kpi_keys', '_kpi_sums']) await conn.run(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
+      await dropScratch(conn, ['_kpi_keys', '_kpi_sums']);
     }
     done.push(r.table);
   }
@@ -309,7 +316,7 @@ async function foldDeltas(conn: DuckDBConnection, e: Entity): Promise<void> {
     }
     if (e === 'payments') await refreshPaying(conn);
   } finally {
-    for (const t of ['_kpi_d', '_kpi_touched']) await conn.run(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
+    await dropScratch(conn, ['_kpi_d', '_kpi_touched']);
   }
 }
 

@@ -3,7 +3,7 @@
  * reads source rows as text and applies these checks in SQL, so one bad row is rejected with a reason
  * instead of failing the batch.
  */
-import { SUPERSEDED_PAYMENTS_JOIN } from './stripe/dedupe.ts';
+import { ANY_STRIPE_PAYMENT, SUPERSEDED_PAYMENTS_JOIN } from './stripe/dedupe.ts';
 
 export type ColumnKind = 'text' | 'int' | 'count' | 'money' | 'number' | 'timestamp' | 'bool' | 'currency' | 'json';
 
@@ -32,10 +32,14 @@ export interface EntitySpec {
    * deletes only among those: Stripe's payments are not the database's to delete). */
   ownRows?: string;
   /**
-   * A join clause (on alias t) appended to every delta insert, leaving out rows the rollups do not
-   * count: a database payment that Stripe's copy of the same payment supersedes (src/ingest/stripe/dedupe.ts).
+   * Rows the rollups do not count, left out of every delta insert: a database payment that Stripe's
+   * copy of the same payment supersedes (src/ingest/stripe/dedupe.ts). `join` is a clause on alias t
+   * that reads `columns` of t besides the delta's own. `possible` is a query whose one row's `any` is
+   * false while the join cannot leave anything out (no Stripe payment held): a batch then neither
+   * joins nor reads those columns of the rows it replaces, which for a change spread over the whole
+   * table means every block of them (1M payments: 15-20 ms of a 0.5 s incremental run).
    */
-  deltaExclude?: string;
+  deltaExclude?: { join: string; columns: string[]; possible: string };
 }
 
 const c = (name: string, kind: ColumnKind, extra: Partial<ColumnSpec> = {}): ColumnSpec => ({ name, kind, ...extra });
@@ -75,8 +79,8 @@ export const ENTITIES: Record<string, EntitySpec> = {
   },
   payments: {
     entity: 'payments', table: 'payments', key: ['payment_id'], ownRows: `source = 'db'`,
-    delta: { table: 'delta_payments', columns: ['created_at', 'customer_id', 'product_id', 'currency', 'status', 'amount', 'refunded_amount', 'source', 'external_id'] },
-    deltaExclude: SUPERSEDED_PAYMENTS_JOIN,
+    delta: { table: 'delta_payments', columns: ['created_at', 'customer_id', 'product_id', 'currency', 'status', 'amount', 'refunded_amount'] },
+    deltaExclude: { join: SUPERSEDED_PAYMENTS_JOIN, columns: ['source', 'external_id'], possible: ANY_STRIPE_PAYMENT },
     columns: [c('payment_id', 'text', { required: true }), c('source', 'text', { required: true }), c('external_id', 'text'),
       c('order_id', 'text'), c('customer_id', 'text'), c('product_id', 'text'),
       c('amount', 'money', { required: true }), c('currency', 'currency', { required: true }),

@@ -81,7 +81,7 @@ export async function loadBatch(
     const result = await wh.transaction(async (conn) => {
       const swapColumns = await swappable(conn, spec);
       const staged = swapColumns ? swapStageName(spec) : TEMP_STAGE;
-      const sql = buildBatchSql(spec, input.header, input.path, currencies, staged);
+      const sql = buildBatchSql(spec, input.header, input.path, currencies, { staged, exclude: await excludes(conn, spec) });
       if (input.feed) await input.feed(() => conn.run(sql.stage));
       else await conn.run(sql.stage);
       tStaged = performance.now();
@@ -149,6 +149,13 @@ async function swappable(conn: DuckDBConnection, spec: EntitySpec): Promise<Cata
   const expected = tableColumns(spec);
   const same = columns.length === expected.length && columns.every((c, i) => c.column_name === expected[i]);
   return same ? columns : null;
+}
+
+/** Whether the entity's delta exclusion can leave out anything now (EntitySpec.deltaExclude). */
+async function excludes(conn: DuckDBConnection, spec: EntitySpec): Promise<boolean> {
+  if (!spec.deltaExclude) return false;
+  const [r] = await all<{ any: boolean }>(conn, spec.deltaExclude.possible);
+  return r?.any === true;
 }
 
 /**

@@ -153,14 +153,15 @@ export const DELTA_MIN_ROWS = 10_000;
 
 /**
  * INSERT of signed delta rows for `spec` from `from`, a FROM clause whose rows (alias t) have the
- * canonical columns, less the rows the rollups do not count (spec.deltaExclude); null when the
- * entity keeps no deltas.
+ * delta's columns, less the rows the rollups do not count (spec.deltaExclude, whose columns `from`
+ * then needs too) unless `exclude` is false; null when the entity keeps no deltas.
  */
-export function deltaInsertSql(spec: EntitySpec, sign: 1 | -1, from: string): string | null {
+export function deltaInsertSql(spec: EntitySpec, sign: 1 | -1, from: string, exclude = true): string | null {
   if (!spec.delta) return null;
   const cols = spec.delta.columns.map(ident);
+  const join = exclude && spec.deltaExclude ? `\n${spec.deltaExclude.join}` : '';
   return `INSERT INTO ${ident(spec.delta.table)} (tenant_id, sign, ${cols.join(', ')})
-SELECT t.tenant_id, ${sign}, ${cols.map((c) => `t.${c}`).join(', ')} FROM ${from}${spec.deltaExclude ? `\n${spec.deltaExclude}` : ''}`;
+SELECT t.tenant_id, ${sign}, ${cols.map((c) => `t.${c}`).join(', ')} FROM ${from}${join}`;
 }
 
 /** Marks an entity's deltas as overflowed (idempotent). */
@@ -202,8 +203,14 @@ export function tableColumns(spec: EntitySpec): string[] {
 /**
  * `currencies`: the ISO 4217 codes money may be in (the warehouse's `currencies` table).
  * `staged`: where the batch is staged: TEMP_STAGE, or swapStageName(spec) for a load into an empty table.
+ * `exclude`: whether the deltas apply spec.deltaExclude (false while its `possible` query says it
+ * can leave nothing out).
  */
-export function buildBatchSql(spec: EntitySpec, header: string[], csvPath: string, currencies: readonly string[], staged: string = TEMP_STAGE): BatchSql {
+export function buildBatchSql(
+  spec: EntitySpec, header: string[], csvPath: string, currencies: readonly string[],
+  opts: { staged?: string; exclude?: boolean } = {},
+): BatchSql {
+  const { staged = TEMP_STAGE, exclude = true } = opts;
   const present = new Set(header);
   const keyCols = ['tenant_id', ...spec.key];
   for (const needed of ['tenant_id', '_cursor_ts']) {
@@ -234,7 +241,8 @@ FROM read_csv(${lit(csvPath)}, header = true, auto_detect = false, columns = ${c
     : `CREATE TABLE ${ident(staged)} AS SELECT ${cols}, ${STAGE_EXTRA.map(ident).join(', ')} FROM (\n${select}\n)`;
   const from = ident(staged);
   const join = keyCols.map((k) => `t.${ident(k)} = g.${ident(k)}`).join(' AND ');
-  const oldCols = [...keyCols, '_hash', ...(spec.delta?.columns ?? [])].filter((c, i, all) => all.indexOf(c) === i).map((c) => `t.${ident(c)}`).join(', ');
+  const excluding = exclude && spec.deltaExclude !== undefined;
+  const oldCols = [...keyCols, '_hash', ...(spec.delta?.columns ?? []), ...(excluding ? spec.deltaExclude!.columns : [])].filter((c, i, all) => all.indexOf(c) === i).map((c) => `t.${ident(c)}`).join(', ');
   const newest = `row_number() OVER (PARTITION BY ${keyList} ORDER BY _cursor_ts DESC NULLS LAST)`;
   return {
     stage,
@@ -251,7 +259,7 @@ SEMI JOIN (SELECT t.rowid AS _rid FROM ${ident(spec.table)} t SEMI JOIN ${from} 
       staged: `DELETE FROM ${from} g WHERE g._reason IS NULL AND EXISTS (SELECT 1 FROM ${OLD} t WHERE ${join} AND t._hash = g._hash)`,
       old: `DELETE FROM ${OLD} t WHERE NOT EXISTS (SELECT 1 FROM ${from} g WHERE ${join} AND g._reason IS NULL)`,
     },
-    deltaOld: deltaInsertSql(spec, -1, `${OLD} t`),
+    deltaOld: deltaInsertSql(spec, -1, `${OLD} t`, excluding),
     deleteOld: `DELETE FROM ${ident(spec.table)} t USING ${OLD} o WHERE t.rowid = o._rid`,
     // Keys seen more than once in the batch (a lookback re-read, or a profile join that repeats a row).
     // A hash aggregate answers this far cheaper than a window over the whole batch (which spills at 10M
@@ -261,7 +269,7 @@ SEMI JOIN (SELECT t.rowid AS _rid FROM ${ident(spec.table)} t SEMI JOIN ${from} 
     duplicateKeys: `SELECT count(*) FROM (SELECT 1 FROM ${from} WHERE _reason IS NULL GROUP BY _key HAVING count(*) > 1)`,
     // Straight from the staged rows: no second copy of the batch.
     insert: `INSERT INTO ${ident(spec.table)} (${cols}) SELECT ${cols} FROM ${from} WHERE _reason IS NULL`,
-    deltaNew: deltaInsertSql(spec, 1, `(SELECT * FROM ${from} WHERE _reason IS NULL) t`),
+    deltaNew: deltaInsertSql(spec, 1, `(SELECT * FROM ${from} WHERE _reason IS NULL) t`, excluding),
     dropRejected: `DELETE FROM ${from} WHERE _reason IS NOT NULL`,
     dropOlderVersions: `DELETE FROM ${from} WHERE rowid IN (SELECT rowid FROM ${from} WHERE _reason IS NULL QUALIFY ${newest} > 1)`,
     recordRecent: (source, floorTs) => {

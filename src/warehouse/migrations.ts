@@ -347,6 +347,15 @@ ALTER TABLE delta_payments ADD COLUMN external_id VARCHAR;`,
 ALTER TABLE kpi_product_payments_15m ADD COLUMN appended BOOLEAN DEFAULT false;
 ALTER TABLE kpi_customer_15m ADD COLUMN appended BOOLEAN DEFAULT false;`,
   },
+  {
+    version: 16,
+    name: 'payment deltas without source and external_id',
+    // Only the supersession join read them, from the rows a batch replaces; it now reads them there
+    // directly, and only while a Stripe payment is held (EntitySpec.deltaExclude).
+    sql: `
+ALTER TABLE delta_payments DROP COLUMN source;
+ALTER TABLE delta_payments DROP COLUMN external_id;`,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection): Promise<number> {

@@ -104,6 +104,38 @@ describe.each([
   });
 });
 
+describe('payment deltas and the Stripe payments that supersede database ones', () => {
+  const scratch = useScratchWarehouse();
+  const payHeader = ['tenant_id', 'payment_id', 'source', 'external_id', 'customer_id', 'amount', 'currency', 'status', 'refunded_amount', 'created_at', '_cursor_ts'];
+  const load = (name: string, rows: string[]) => {
+    const path = `${scratch.dir}/${name}.csv`;
+    writeFileSync(path, [payHeader.join(','), ...rows].join('\n') + '\n');
+    return loadBatch(scratch.wh, { source: 'test', spec: ENTITIES.payments!, input: { header: payHeader, path }, jobRunId: null });
+  };
+  const paid = (id: string, day: string) => `t1,${id},db,pi_${id},c1,10.00,USD,succeeded,0,2026-03-0${day} 10:00:00,2026-03-0${day} 10:00:00`;
+  const refunded = (id: string, day: string) => `t1,${id},db,pi_${id},c1,10.00,USD,refunded,10.00,2026-03-0${day} 10:00:00,2026-03-05 10:00:00`;
+  const deltas = () => scratch.wh.query<{ id: string; sign: number; status: string }>(`
+    SELECT p.payment_id AS id, d.sign, d.status FROM delta_payments d JOIN payments p ON p.created_at = d.created_at ORDER BY 1, 2, 3`);
+
+  it('record every change while no Stripe payment is held, and leave out a superseded row once one is', async () => {
+    // p1 on March 1, p2 on March 2: a delta's created_at names its payment here.
+    await load('first', [paid('p1', '1'), paid('p2', '2')]);
+    await scratch.wh.withWriter((c) => c.run('DELETE FROM delta_payments'));
+    await load('refund-p1', [refunded('p1', '1')]);
+    expect(await deltas()).toEqual([{ id: 'p1', sign: -1, status: 'succeeded' }, { id: 'p1', sign: 1, status: 'refunded' }]);
+
+    // Stripe's copy of p2 arrives: from then on p2's database row is not counted, so its changes
+    // leave no deltas, while p1's still do.
+    await scratch.wh.withWriter(async (c) => {
+      await c.run('DELETE FROM delta_payments');
+      await c.run(withKey(`INSERT INTO payments (tenant_id, payment_id, source, customer_id, amount, currency, status, refunded_amount, created_at)
+        VALUES ('t1', 'pi_p2', 'stripe', 'c1', 10.00, 'USD', 'succeeded', 0, TIMESTAMP '2026-03-02 10:00:01')`));
+    });
+    await load('refund-p2', [refunded('p2', '2'), paid('p1', '1')]);
+    expect(await deltas()).toEqual([{ id: 'p1', sign: -1, status: 'refunded' }, { id: 'p1', sign: 1, status: 'succeeded' }]);
+  });
+});
+
 describe('migration 6 (fingerprints)', () => {
   const scratch = useScratchWarehouse();
 

@@ -24,6 +24,9 @@ const STRIPE_PAYMENT_IDS = `(SELECT tenant_id, payment_id AS sid FROM payments W
 export const SUPERSEDED_PAYMENTS_JOIN = `ANTI JOIN ${STRIPE_PAYMENT_IDS} _stripe
   ON _stripe.tenant_id = t.tenant_id AND _stripe.sid = CASE WHEN t.source = 'db' THEN t.external_id END`;
 
+/** Whether the warehouse holds any Stripe payment, without which no database payment is superseded. */
+export const ANY_STRIPE_PAYMENT = `SELECT EXISTS (SELECT 1 FROM payments WHERE source = 'stripe') AS any`;
+
 /** The payments the KPIs count. */
 export const COUNTED_PAYMENTS = `(SELECT t.* FROM payments t ${SUPERSEDED_PAYMENTS_JOIN})`;
 

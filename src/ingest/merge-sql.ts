@@ -241,8 +241,9 @@ FROM read_csv(${lit(csvPath)}, header = true, auto_detect = false, columns = ${c
     : `CREATE TABLE ${ident(staged)} AS SELECT ${cols}, ${STAGE_EXTRA.map(ident).join(', ')} FROM (\n${select}\n)`;
   const from = ident(staged);
   const join = keyCols.map((k) => `t.${ident(k)} = g.${ident(k)}`).join(' AND ');
-  const excluding = exclude && spec.deltaExclude !== undefined;
-  const oldCols = [...keyCols, '_hash', ...(spec.delta?.columns ?? []), ...(excluding ? spec.deltaExclude!.columns : [])].filter((c, i, all) => all.indexOf(c) === i).map((c) => `t.${ident(c)}`).join(', ');
+  const excluded = exclude ? spec.deltaExclude : undefined;
+  const excluding = excluded !== undefined;
+  const oldCols = [...keyCols, '_hash', ...(spec.delta?.columns ?? []), ...(excluded?.columns ?? [])].filter((c, i, all) => all.indexOf(c) === i).map((c) => `t.${ident(c)}`).join(', ');
   const newest = `row_number() OVER (PARTITION BY ${keyList} ORDER BY _cursor_ts DESC NULLS LAST)`;
   return {
     stage,

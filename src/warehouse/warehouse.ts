@@ -202,3 +202,11 @@ export async function all<T = Row>(conn: DuckDBConnection, sql: string, params?:
   const reader = await conn.runAndReadAll(sql, params);
   return reader.getRowObjectsJson() as T[];
 }
+
+/**
+ * Drops scratch (temp) tables. Meant for a `finally`: after a failed statement the transaction only
+ * takes a rollback, so a drop that fails then must not replace that statement's error.
+ */
+export async function dropScratch(conn: DuckDBConnection, tables: string[]): Promise<void> {
+  await conn.run(tables.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; ')).catch(() => undefined);
+}

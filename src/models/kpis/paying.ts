@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { all } from '../../warehouse/warehouse.ts';
+import { all, dropScratch } from '../../warehouse/warehouse.ts';
 import { STILL_COUNTS } from './summing.ts';
 
 /**
@@ -72,6 +72,14 @@ const samePair = (a: string, b: string) => `${a}.tenant_id = ${b}.tenant_id AND 
  * by rowid. The day tables are rescanned only over the days that moved.
  */
 export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
+  try {
+    await refreshPayingRows(conn);
+  } finally {
+    await dropScratch(conn, ['_kpi_pay_old', '_kpi_pay_new', '_kpi_pay_diff', '_kpi_pay_days']);
+  }
+}
+
+async function refreshPayingRows(conn: DuckDBConnection): Promise<void> {
   const [range] = await all<{ n: string; lo: string | null; hi: string | null }>(conn,
     'SELECT count(*) AS n, min(bucket)::VARCHAR AS lo, max(bucket)::VARCHAR AS hi FROM _kpi_touched');
   if (Number(range?.n ?? 0) === 0) return;
@@ -132,7 +140,6 @@ export async function refreshPaying(conn: DuckDBConnection): Promise<void> {
       WHERE ${inRange} AND k.prev IS NULL AND EXISTS (SELECT 1 FROM _kpi_pay_days a WHERE a.tenant_id = k.tenant_id AND a.d = k.bucket::DATE)
       GROUP BY ALL ORDER BY ALL`);
   }
-  for (const t of ['_kpi_pay_old', '_kpi_pay_new', '_kpi_pay_diff', '_kpi_pay_days']) await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }
 
 const DAY_MS = 86_400_000;

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { all, type Warehouse } from '../../warehouse/warehouse.ts';
+import { all, dropScratch, type Warehouse } from '../../warehouse/warehouse.ts';
 import { SUBSCRIPTION_DAYS_SQL } from '../../warehouse/migrations.ts';
 import { rebuildPayingAll, refreshPaying } from './paying.ts';
 import { COUNTED_PAYMENTS, COUNTED_SUBSCRIPTIONS } from '../../ingest/stripe/dedupe.ts';
@@ -214,14 +214,6 @@ export async function refreshRollups(wh: Warehouse, opts: RefreshOptions = {}): 
       await dropScratch(conn, ['_kpi_days']);
     }
   });
-}
-
-/**
- * Drops the refresh's temp tables. In a `finally`: after a failed statement the transaction only
- * takes a rollback, so a drop that fails then must not replace that statement's error.
- */
-async function dropScratch(conn: DuckDBConnection, tables: string[]): Promise<void> {
-  await conn.run(tables.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; ')).catch(() => undefined);
 }
 
 type Step = 'none' | 'fold' | 'rebuild';

@@ -8,7 +8,7 @@ import { refreshRollups } from '../src/models/kpis/rollups.ts';
 import { openSourcePool } from '../src/service.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
 import { flushWrites } from './flush.ts';
-import { changePayments } from './payment-changes.ts';
+import { changePayments } from './source-changes.ts';
 
 const warmUp = process.argv[2] === 'incremental-warm';
 const mode = process.argv[2] === 'incremental' || warmUp ? 'incremental' : 'full';

@@ -226,8 +226,22 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads settings from `env` (process.env by default); throws one ConfigError listing every problem. */
-export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+/** Settings that are optional in general but that a command cannot run without. */
+export interface Requirement {
+  /** The command, for the message ("required for serve"). */
+  command: string;
+  settings: readonly ('SOURCE_DATABASE_URL' | 'STRIPE_API_KEY')[];
+}
+
+/**
+ * Reads settings from `env` (process.env by default); throws one ConfigError listing every problem,
+ * the settings `required` names but `env` lacks among them.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Record<keyof Config, string>> = {},
+  required?: Requirement,
+): Config {
   const input: Record<string, string | undefined> = {};
   for (const key of Object.keys(configSchema.shape)) {
     const v = (overrides as Record<string, string | undefined>)[key] ?? env[key];
@@ -235,6 +249,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const parsed = configSchema.safeParse(input);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  for (const key of required?.settings ?? []) {
+    if (input[key] === undefined) problems.push(`${key}: required for ${required!.command}`);
+  }
   // The profile's manifest is part of the configuration: a broken one stops start-up with the rest.
   let manifest: Manifest | null = null;
   if (!problems.some((p) => p.startsWith('PROFILE'))) {

@@ -1,5 +1,10 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
 import { generateApiKey } from './api-keys.ts';
-import { ConfigError, loadConfig, SCOPES, type Scope } from './config.ts';
+import { ConfigError, loadConfig, SCOPES, type Config, type Requirement, type Scope } from './config.ts';
+import { capabilities, jobApplies } from './ingest/capabilities.ts';
+import { defineJobs } from './jobs/definitions.ts';
+import { JobRunner } from './jobs/runner.ts';
 import { runDemo } from './demo.ts';
 import { ingestAll } from './ingest/run.ts';
 import { reconcileAll } from './ingest/reconcile.ts';
@@ -11,14 +16,28 @@ import { refreshRollups } from './models/kpis/rollups.ts';
 import { onSignals, openSourcePool, startService } from './service.ts';
 import { Warehouse } from './warehouse/warehouse.ts';
 
+/** The jobs `compute` may run: they read the warehouse and write results into it. */
+const COMPUTE_JOBS = ['rollups', 'forecast', 'pricing', 'experiments', 'customers'];
+
 const USAGE = `usage: pricecast <command>
   serve                 run the API and the scheduled jobs (needs SOURCE_DATABASE_URL)
   ingest [--full]       pull from the source once (incremental by default) and refresh rollups
   reconcile             compare every source key with the warehouse once (deletes, silent updates)
   stripe [--resync|--full]  sync from Stripe once (needs STRIPE_API_KEY) and refresh rollups
-  compute               recompute rollups and models from the warehouse
+  compute [job ...]     run jobs over the warehouse once (default: rollups, then every model job the
+                        profile supports: ${COMPUTE_JOBS.slice(1).join(', ')})
   demo                  embedded PostgreSQL + generated shop history + the service on PORT
   keygen <tenant> [scope+scope]   print a new API key and its API_KEYS entry (scopes: ${SCOPES.join(', ')})`;
+
+/** Each command's settings that are optional in general, so that a missing one is named with the rest. */
+const REQUIRED: Record<string, Requirement['settings']> = {
+  serve: ['SOURCE_DATABASE_URL'],
+  ingest: ['SOURCE_DATABASE_URL'],
+  reconcile: ['SOURCE_DATABASE_URL'],
+  stripe: ['STRIPE_API_KEY'],
+  compute: [],
+  demo: [],
+};
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -29,7 +48,9 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`API key: ${key}\nAPI_KEYS entry: ${entry}\n`);
     return;
   }
-  const config = loadConfig();
+  const needs = REQUIRED[command ?? ''];
+  if (!command || needs === undefined) throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+  const config = loadConfig(process.env, {}, { command, settings: needs });
   const logger = createLogger(config);
   switch (command) {
     case 'serve': {
@@ -41,10 +62,9 @@ async function main(argv: string[]): Promise<void> {
     case 'demo':
       return runDemo(config, logger);
     case 'stripe': {
-      if (!config.STRIPE_API_KEY) throw new ConfigError(['STRIPE_API_KEY: required for the stripe command']);
       const warehouse = await Warehouse.fromConfig(config);
       try {
-        const stripe = stripeClient({ apiKey: config.STRIPE_API_KEY, apiBase: config.STRIPE_API_BASE });
+        const stripe = stripeClient({ apiKey: config.STRIPE_API_KEY!, apiBase: config.STRIPE_API_BASE });
         const mode = args.includes('--full') ? 'full' : args.includes('--resync') ? 'resync' : 'incremental';
         const result = await syncStripe({ config, warehouse, stripe, logger }, { mode });
         const rollups = await refreshRollups(warehouse);
@@ -54,17 +74,14 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'compute':
+      return compute(config, logger, args);
     case 'ingest':
-    case 'reconcile':
-    case 'compute': {
+    case 'reconcile': {
       const warehouse = await Warehouse.fromConfig(config);
       try {
-        if (command === 'compute') {
-          process.stdout.write(JSON.stringify(await refreshRollups(warehouse, { full: true }), null, 2) + '\n');
-          return;
-        }
-        if (!config.SOURCE_DATABASE_URL) throw new ConfigError(['SOURCE_DATABASE_URL: required for ingest']);
-        const source = openSourcePool(config.SOURCE_DATABASE_URL, logger);
+        // loadConfig required it for these commands.
+        const source = openSourcePool(config.SOURCE_DATABASE_URL!, logger);
         try {
           const ctx = { config, warehouse, source, logger };
           await checkProfileColumns(source, configuredProfile(config));
@@ -85,6 +102,45 @@ async function main(argv: string[]): Promise<void> {
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
 }
+
+/**
+ * `pricecast compute`: the named jobs (default: every one the profile supports), in order, through
+ * the job runner as the schedules run them (a job_runs row each, retries). The source is opened only
+ * for the write-backs the configuration turns on; without them it needs no SOURCE_DATABASE_URL.
+ */
+async function compute(config: Config, logger: Logger, names: string[]): Promise<void> {
+  const unknown = names.filter((n) => !COMPUTE_JOBS.includes(n));
+  if (unknown.length) throw new UsageError(`compute runs ${COMPUTE_JOBS.join(', ')}; not ${unknown.join(', ')}`);
+  const caps = capabilities(configuredProfile(config));
+  const jobs = names.length ? names : COMPUTE_JOBS.filter((job) => jobApplies(caps, job));
+  const writesBack = [config.FORECAST_WRITE_BACK && 'FORECAST_WRITE_BACK', config.PRICING_AUTO_APPLY && 'PRICING_AUTO_APPLY', config.CUSTOMERS_WRITE_BACK && 'CUSTOMERS_WRITE_BACK']
+    .filter((s): s is string => typeof s === 'string');
+  if (writesBack.length && !config.SOURCE_DATABASE_URL) {
+    throw new ConfigError([`SOURCE_DATABASE_URL: required for compute while ${writesBack.join(', ')} is on`]);
+  }
+  const source = config.SOURCE_DATABASE_URL ? openSourcePool(config.SOURCE_DATABASE_URL, logger) : NO_SOURCE;
+  const warehouse = await Warehouse.fromConfig(config);
+  try {
+    const runner = new JobRunner(warehouse, defineJobs({ config, warehouse, source, logger }), {
+      retries: config.JOB_RETRIES, retryBaseMs: config.JOB_RETRY_BASE_MS, logger,
+    });
+    const results: Record<string, unknown> = {};
+    for (const job of jobs) results[job] = await runner.run(job);
+    process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  } finally {
+    await warehouse.close();
+    if (source !== NO_SOURCE) await source.end();
+  }
+}
+
+/** Stands in for the source where no job may reach it (checked above): a use would fail by name. */
+const NO_SOURCE = new Proxy({}, {
+  get: (_, prop) => {
+    // Not a thenable: awaiting the object itself must not throw.
+    if (prop === 'then') return undefined;
+    throw new Error('no source database: SOURCE_DATABASE_URL is not set');
+  },
+}) as pg.Pool;
 
 class UsageError extends Error {}
 

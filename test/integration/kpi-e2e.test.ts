@@ -52,6 +52,24 @@ describe('KPI API end to end against PostgreSQL', () => {
     await db?.drop();
   });
 
+  it('every table holds as many rows as its seed table, and orders and payments the same money per day to the cent', async () => {
+    const seedTables = { customers: 'users', products: 'products', orders: 'orders', payments: 'payments', subscriptions: 'subscriptions',
+      page_views: 'page_views', product_events: 'product_metrics', experiments: 'ab_tests', experiment_units: 'ab_test_results' };
+    for (const [table, seed] of Object.entries(seedTables)) {
+      const { n } = await pgOne<{ n: string }>(`SELECT count(*)::text AS n FROM ${seed}`, []);
+      const [wh] = await tw.warehouse.query<{ n: string }>(`SELECT count(*)::VARCHAR AS n FROM ${table}`);
+      expect(wh?.n, table).toBe(n);
+    }
+    for (const [table, money] of [['orders', 'total'], ['payments', 'amount']] as const) {
+      const { rows } = await db.pool.query<{ d: string; s: string; n: string }>(`
+        SELECT to_char(created_at::date, 'YYYY-MM-DD') AS d, sum(${money})::text AS s, count(*)::text AS n FROM ${table} GROUP BY 1 ORDER BY 1`);
+      const wh = await tw.warehouse.query<{ d: string; s: string; n: string }>(`
+        SELECT strftime(CAST(created_at AS DATE), '%Y-%m-%d') AS d, sum(${money})::VARCHAR AS s, count(*)::VARCHAR AS n FROM ${table} GROUP BY 1 ORDER BY 1`);
+      expect(wh, table).toEqual(rows);
+      expect(rows.length, table).toBeGreaterThan(100);
+    }
+  });
+
   it('summary matches PostgreSQL', async () => {
     const { status, body } = await api<{ metrics: Record<string, unknown>; range: { from: string; to: string } }>(
       `/v1/kpis/summary?from=${FROM}&to=${TO}`,

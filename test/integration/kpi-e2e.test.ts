@@ -37,6 +37,16 @@ describe('KPI API end to end against PostgreSQL', () => {
       WHERE s.created_at <= $1::timestamptz AT TIME ZONE 'UTC' AND (s.cancelled_at IS NULL OR s.cancelled_at > $1::timestamptz AT TIME ZONE 'UTC')
         AND lower(s.status) NOT IN ('trialing', 'paused')`, [at]);
 
+  /** Subscriptions cancelled in [from, to), any status, over those active at `from` by MRR's rule. */
+  const pgChurn = async (from: string, to: string) => {
+    const { cancels, active } = await pgOne<{ cancels: string; active: string }>(`
+      SELECT count(*) FILTER (WHERE s.cancelled_at >= $1::timestamptz AT TIME ZONE 'UTC' AND s.cancelled_at < $2::timestamptz AT TIME ZONE 'UTC')::text AS cancels,
+             count(*) FILTER (WHERE lower(s.status) NOT IN ('trialing', 'trial', 'paused') AND s.created_at <= $1::timestamptz AT TIME ZONE 'UTC'
+               AND (s.cancelled_at IS NULL OR s.cancelled_at > $1::timestamptz AT TIME ZONE 'UTC'))::text AS active
+      FROM subscriptions s`, [from, to]);
+    return Number(active) === 0 ? null : Number(cancels) / Number(active);
+  };
+
   beforeAll(async () => {
     ({ db } = await generatedSource({ seed: 11, orders: 6000, products: 40, days: 120, end: new Date('2026-09-15T00:00:00Z') }));
     tw = await openTestWarehouse(db.pool, { API_KEYS: `${mine.entry},${theirs.entry}` });
@@ -94,8 +104,11 @@ describe('KPI API end to end against PostgreSQL', () => {
     const views = await pgOne<{ n: string }>(`
       SELECT sum(count)::text AS n FROM page_views WHERE timestamp >= $1::timestamptz AT TIME ZONE 'UTC' AND timestamp < $2::timestamptz AT TIME ZONE 'UTC'`);
     const mrr = await pgMrr(TO);
+    const arr = await pgOne<{ arr: string }>(`SELECT ($1::numeric * 12)::text AS arr`, [mrr.mrr]);
     const m = body.metrics;
     expectSummaryMatches(m, { pay, ord, fresh }, 'USD');
+    expect(m.arr).toEqual([{ currency: 'USD', amount: arr.arr }]);
+    expect(m.subscription_churn).toBe(await pgChurn(FROM, TO));
     expect(m.page_views).toBe(Number(views.n));
     expect(m.conversion_rate).toBeCloseTo(Number(ord.n) / Number(views.n), 12);
     expect(m.mrr).toEqual([{ currency: 'USD', amount: mrr.mrr }]);
@@ -177,7 +190,8 @@ describe('KPI API end to end against PostgreSQL', () => {
   it('a subscription cancelled at the source leaves MRR after reconciliation and a refresh', async () => {
     const { rows: [sub] } = await db.pool.query<{ id: number }>(`SELECT id FROM subscriptions
       WHERE cancelled_at IS NULL AND lower(status) = 'active' AND created_at < '2026-08-01' ORDER BY id LIMIT 1`);
-    const mrr = async () => (await api<{ metrics: { mrr: unknown } }>(`/v1/kpis/summary?from=${FROM}&to=${TO}`)).body.metrics.mrr;
+    const summary = async () => (await api<{ metrics: { mrr: unknown; subscription_churn: number | null } }>(`/v1/kpis/summary?from=${FROM}&to=${TO}`)).body.metrics;
+    const mrr = async () => (await summary()).mrr;
     const before = await mrr();
     await db.pool.query(`UPDATE subscriptions SET cancelled_at = '2026-08-20 12:00:00', status = 'cancelled' WHERE id = $1`, [sub!.id]);
     await reconcileAll(tw.ctx);
@@ -185,5 +199,9 @@ describe('KPI API end to end against PostgreSQL', () => {
     const after = await mrr();
     expect(after).toEqual([{ currency: 'USD', amount: (await pgMrr(TO)).mrr }]);
     expect(after).not.toEqual(before);
+    // The cancellation, inside the range, is churn as PostgreSQL counts it from the source.
+    const churn = await pgChurn(FROM, TO);
+    expect(churn).toBeGreaterThan(0);
+    expect((await summary()).subscription_churn).toBeCloseTo(churn!, 12);
   });
 });

@@ -48,9 +48,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`API key: ${key}\nAPI_KEYS entry: ${entry}\n`);
     return;
   }
-  const needs = REQUIRED[command ?? ''];
-  if (!command || needs === undefined) throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
-  const config = loadConfig(process.env, {}, { command, settings: needs });
+  if (!command || !Object.hasOwn(REQUIRED, command)) throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+  const config = loadConfig(process.env, {}, { command, settings: REQUIRED[command]! });
   const logger = createLogger(config);
   switch (command) {
     case 'serve': {

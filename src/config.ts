@@ -249,8 +249,8 @@ export function loadConfig(
   }
   const parsed = configSchema.safeParse(input);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  for (const key of required?.settings ?? []) {
-    if (input[key] === undefined) problems.push(`${key}: required for ${required!.command}`);
+  if (required) {
+    for (const key of required.settings) if (input[key] === undefined) problems.push(`${key}: required for ${required.command}`);
   }
   // The profile's manifest is part of the configuration: a broken one stops start-up with the rest.
   let manifest: Manifest | null = null;

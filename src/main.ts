@@ -105,15 +105,15 @@ async function main(argv: string[]): Promise<void> {
 /**
  * `pricecast compute`: the named jobs (default: every one the profile supports), in order, through
  * the job runner as the schedules run them (a job_runs row each, retries). The source is opened only
- * for the write-backs the configuration turns on; without them it needs no SOURCE_DATABASE_URL.
+ * for the write-backs of those jobs that the configuration turns on; without them it needs no
+ * SOURCE_DATABASE_URL.
  */
 async function compute(config: Config, logger: Logger, names: string[]): Promise<void> {
   const unknown = names.filter((n) => !COMPUTE_JOBS.includes(n));
   if (unknown.length) throw new UsageError(`compute runs ${COMPUTE_JOBS.join(', ')}; not ${unknown.join(', ')}`);
   const caps = capabilities(configuredProfile(config));
   const jobs = names.length ? names : COMPUTE_JOBS.filter((job) => jobApplies(caps, job));
-  const writesBack = [config.FORECAST_WRITE_BACK && 'FORECAST_WRITE_BACK', config.PRICING_AUTO_APPLY && 'PRICING_AUTO_APPLY', config.CUSTOMERS_WRITE_BACK && 'CUSTOMERS_WRITE_BACK']
-    .filter((s): s is string => typeof s === 'string');
+  const writesBack = jobs.map((job) => WRITE_BACKS[job]).filter((s) => s !== undefined && config[s]);
   if (writesBack.length && !config.SOURCE_DATABASE_URL) {
     throw new ConfigError([`SOURCE_DATABASE_URL: required for compute while ${writesBack.join(', ')} is on`]);
   }
@@ -131,6 +131,11 @@ async function compute(config: Config, logger: Logger, names: string[]): Promise
     if (source !== NO_SOURCE) await source.end();
   }
 }
+
+/** The setting under which a compute job writes to the source. */
+const WRITE_BACKS: Record<string, 'FORECAST_WRITE_BACK' | 'PRICING_AUTO_APPLY' | 'CUSTOMERS_WRITE_BACK'> = {
+  forecast: 'FORECAST_WRITE_BACK', pricing: 'PRICING_AUTO_APPLY', customers: 'CUSTOMERS_WRITE_BACK',
+};
 
 /** Stands in for the source where no job may reach it (checked above): a use would fail by name. */
 const NO_SOURCE = new Proxy({}, {

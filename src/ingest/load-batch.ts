@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { all, type Warehouse } from '../warehouse/warehouse.ts';
+import { all, dropScratch, type Warehouse } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import {
   buildBatchSql, type CatalogColumn, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql, markChangedSql, OLD, recentFloorSql, swapStageName, tableColumns, TEMP_STAGE,
@@ -129,9 +129,7 @@ export async function loadBatch(
     const ms = (a: number, b: number) => Math.round(b - a);
     return { ...result, timings: { stageMs: ms(t0, tStaged), mergeMs: ms(tStaged, tMerged), commitMs: ms(tMerged, performance.now()) } };
   } finally {
-    await wh.withWriter(async (conn) => {
-      await conn.run(`DROP TABLE IF EXISTS ${TEMP_STAGE}; DROP TABLE IF EXISTS ${OLD}`);
-    }).catch(() => undefined);
+    await wh.withWriter((conn) => dropScratch(conn, [TEMP_STAGE, OLD]));
   }
 }
 

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { dropScratch } from '../../warehouse/warehouse.ts';
 
 /**
  * A payment the database and Stripe both hold is counted once, as Stripe's. Stripe is the ledger of
@@ -66,7 +67,7 @@ export const supersession = {
         FROM (SELECT s.rid, s.was, ${superseded('p')} AS now FROM _sup s JOIN payments p ON p.rowid = s.rid) x
         JOIN payments t ON t.rowid = x.rid WHERE x.now <> x.was`);
     } finally {
-      await conn.run('DROP TABLE IF EXISTS _sup; DROP TABLE IF EXISTS _sup_ids');
+      await dropScratch(conn, ['_sup', '_sup_ids']);
     }
   },
 };

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../../config.ts';
 import { csvRow } from '../../synth/copy.ts';
-import type { Warehouse } from '../../warehouse/warehouse.ts';
+import { dropScratch, type Warehouse } from '../../warehouse/warehouse.ts';
 import { ENTITIES, type EntitySpec } from '../entities.ts';
 import { advanceWatermark, getWatermark, loadBatch, type BatchHooks, type BatchResult } from '../load-batch.ts';
 import { sqlString as q } from '../merge-sql.ts';
@@ -178,7 +178,7 @@ async function storeObjects(conn: DuckDBConnection, tenant: string, file: string
       WHERE excluded.seen_at >= stripe_objects.seen_at`);
     await conn.run(`INSERT OR IGNORE INTO stripe_pending SELECT DISTINCT ${q(tenant)}, key_type, parent FROM _stripe_in WHERE key_type IS NOT NULL`);
   } finally {
-    await conn.run('DROP TABLE IF EXISTS _stripe_in');
+    await dropScratch(conn, ['_stripe_in']);
   }
 }
 

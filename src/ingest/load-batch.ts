@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { all, dropScratch, type Warehouse } from '../warehouse/warehouse.ts';
+import { all, dropScratch, type Warehouse, type WriterLane } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import {
   buildBatchSql, type CatalogColumn, DELTA_MAX_SHARE, DELTA_MIN_ROWS, deltaInsertSql, deltaOverflowSql, markChangedSql, OLD, recentFloorSql, swapStageName, tableColumns, TEMP_STAGE,
@@ -70,15 +70,18 @@ export async function loadBatch(
     /** Record the rows inside this lookback window of the watermark in ingest_recent (incremental pulls skip them unchanged). */
     lookbackMinutes?: number;
     around?: BatchAround;
+    /** The connection the batch writes on (default: the warehouse's writer). */
+    writer?: WriterLane;
   },
 ): Promise<BatchResult> {
   const { source, spec, input, jobRunId, hooks, around } = args;
+  const writer = args.writer ?? wh;
   const currencies = await currencyCodes(wh);
   try {
     const t0 = performance.now();
     let tStaged = t0;
     let tMerged = t0;
-    const result = await wh.transaction(async (conn) => {
+    const result = await writer.transaction(async (conn) => {
       const swapColumns = await swappable(conn, spec);
       const staged = swapColumns ? swapStageName(spec) : TEMP_STAGE;
       const sql = buildBatchSql(spec, input.header, input.path, currencies, { staged, exclude: await excludes(conn, spec) });
@@ -129,7 +132,7 @@ export async function loadBatch(
     const ms = (a: number, b: number) => Math.round(b - a);
     return { ...result, timings: { stageMs: ms(t0, tStaged), mergeMs: ms(tStaged, tMerged), commitMs: ms(tMerged, performance.now()) } };
   } finally {
-    await wh.withWriter((conn) => dropScratch(conn, [TEMP_STAGE, OLD]));
+    await writer.withWriter((conn) => dropScratch(conn, [TEMP_STAGE, OLD]));
   }
 }
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { Warehouse } from '../warehouse/warehouse.ts';
+import type { Warehouse, WriterLane } from '../warehouse/warehouse.ts';
 import type { EntitySpec } from './entities.ts';
 import { getWatermark, loadBatch, type BatchHooks, type BatchInput, type BatchResult } from './load-batch.ts';
 import { configuredProfile, profileLocation, type Profile } from './profile.ts';
@@ -152,6 +152,13 @@ async function headerOnly(path: string): Promise<boolean> {
 /** Incremental pulls running at once: the source's scans, DuckDB's loads and Node share the cores. */
 const PULLS_AT_ONCE = 2;
 
+/**
+ * Writer connections an incremental ingest loads its entities on at once. Two, as the cores here: at
+ * 1M orders with 1% of every table changed, the small batches then load beside the orders and
+ * payments ones, and the run took 717 ms instead of 764 (medians of 8 alternating rounds).
+ */
+const LOAD_LANES = 2;
+
 /** An incremental pull already under way into a file; `input` settles when the file is complete. */
 interface Prefetch {
   path: string;
@@ -173,10 +180,11 @@ function prefetch(ctx: IngestContext, spec: EntitySpec, profileSql: string, sinc
 
 /**
  * Pulls every entity of the profile from PostgreSQL into the warehouse, one entity per transaction,
- * dimensions before facts. Each entity's batch and watermark commit together.
+ * taken in the profile's order. Each entity's batch and watermark commit together.
  *
  * Incremental pulls (an entity with a watermark) run ahead of the loads, each into a file, two at a
- * time: PostgreSQL scans the next entities while DuckDB loads the ones that landed.
+ * time: PostgreSQL scans the next entities while DuckDB loads the ones that landed, on LOAD_LANES
+ * writer connections (no entity's batch reads another's table, so their order does not matter).
  * The source's cursor columns are rarely indexed, so those scans, not the few changed rows, are most
  * of an incremental run. A first or full load streams through a pipe instead, one entity at a time:
  * it may be the whole table, which should never land on disk.
@@ -200,20 +208,46 @@ export async function ingestAll(ctx: IngestContext, opts: IngestOptions = {}): P
   }
   const results: EntityResult[] = [];
   const batch = { jobRunId: opts.jobRunId ?? null, hooks: opts.hooks, lookbackMinutes: ctx.config.LOOKBACK_MINUTES };
+  const loadOne = async (plan: (typeof plans)[number], writer?: WriterLane): Promise<EntityResult> => {
+    const { spec, sql, since, pulled } = plan;
+    const started = Date.now();
+    const input = pulled && (await pulled.input);
+    // Nothing new or changed at the source: no batch, and the watermark stays where it is.
+    const result = input && (await headerOnly(input.path))
+      ? { rowsIn: 0, rowsOut: 0, rejected: 0, watermark: null }
+      : input
+        ? await loadBatch(ctx.warehouse, { source, spec, input, writer, ...batch })
+        : await pullAndLoad(ctx, spec, sql, pullQuery(sql), batch);
+    const entry = { entity: spec.entity, since, ms: Date.now() - started, ...result };
+    ctx.logger?.debug({ ...entry }, 'ingested entity');
+    await opts.hooks?.afterBatch?.(spec.entity, result);
+    return entry;
+  };
   try {
-    for (const { spec, sql, since, pulled } of plans) {
-      const started = Date.now();
-      const input = pulled && (await pulled.input);
-      // Nothing new or changed at the source: no batch, and the watermark stays where it is.
-      const result = input && (await headerOnly(input.path))
-        ? { rowsIn: 0, rowsOut: 0, rejected: 0, watermark: null }
-        : input
-          ? await loadBatch(ctx.warehouse, { source, spec, input, ...batch })
-          : await pullAndLoad(ctx, spec, sql, pullQuery(sql), batch);
-      const entry = { entity: spec.entity, since, ms: Date.now() - started, ...result };
-      results.push(entry);
-      ctx.logger?.debug({ ...entry }, 'ingested entity');
-      await opts.hooks?.afterBatch?.(spec.entity, result);
+    if (plans.length > 1 && plans.every((p) => p.pulled)) {
+      // Every entity incremental: the lanes take the entities in order, each loading on its own writer
+      // connection, so the small batches load beside the large ones instead of after them.
+      const done: EntityResult[] = [];
+      await ctx.warehouse.withLanes(LOAD_LANES, async (lanes) => {
+        let next = 0;
+        let failed = false;
+        const settled = await Promise.allSettled(lanes.map(async (lane) => {
+          while (!failed && next < plans.length) {
+            const i = next++;
+            try {
+              done[i] = await loadOne(plans[i]!, lane);
+            } catch (err) {
+              failed = true;
+              throw err;
+            }
+          }
+        }));
+        const error = settled.find((l) => l.status === 'rejected');
+        if (error) throw error.reason;
+      });
+      results.push(...done);
+    } else {
+      for (const plan of plans) results.push(await loadOne(plan));
     }
   } finally {
     await Promise.allSettled(plans.map((p) => p.pulled?.input));

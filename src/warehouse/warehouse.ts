@@ -26,6 +26,8 @@ export interface WarehouseOptions {
 export class Warehouse {
   private writeQueue: Promise<unknown> = Promise.resolve();
   private readers: DuckDBConnection[] = [];
+  /** The extra writer connections of a withLanes call under way (interrupted with the writer). */
+  private laneConnections: DuckDBConnection[] = [];
   private closed = false;
 
   private constructor(
@@ -73,15 +75,29 @@ export class Warehouse {
 
   /** BEGIN … COMMIT on the writer; any throw rolls the whole batch back. */
   transaction<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.withWriter(async (conn) => {
-      await conn.run('BEGIN TRANSACTION');
+    return this.withWriter((conn) => inTransaction(conn, fn));
+  }
+
+  /**
+   * Runs `fn` with `n` writer lanes: the writer and n − 1 more connections, opened for the call. Their
+   * transactions run side by side; DuckDB commits concurrent transactions unless they change the same
+   * rows, so lanes suit batches that write different tables (an incremental ingest's entities). The
+   * writer's queue is held throughout, so no other job's write interleaves with them.
+   */
+  withLanes<T>(n: number, fn: (lanes: WriterLane[]) => Promise<T>): Promise<T> {
+    return this.withWriter(async (writer) => {
+      const extra: DuckDBConnection[] = [];
       try {
-        const out = await fn(conn);
-        await conn.run('COMMIT');
-        return out;
-      } catch (err) {
-        await conn.run('ROLLBACK').catch(() => undefined);
-        throw err;
+        for (let i = 1; i < n; i++) {
+          const conn = await this.instance.connect();
+          extra.push(conn);
+          await this.setUp(conn);
+        }
+        this.laneConnections = extra;
+        return await fn([writer, ...extra].map(serialLane));
+      } finally {
+        this.laneConnections = [];
+        for (const conn of extra) conn.closeSync();
       }
     });
   }
@@ -186,6 +202,7 @@ export class Warehouse {
       clearTimeout(timer);
       if (timedOut) {
         this.writer.interrupt();
+        for (const conn of this.laneConnections) conn.interrupt();
         await this.writeQueue;
       }
     }
@@ -194,6 +211,34 @@ export class Warehouse {
     this.readers = [];
     this.writer.closeSync();
     this.instance.closeSync();
+  }
+}
+
+/** Writes on one connection, one at a time: the Warehouse itself, or a lane of withLanes. */
+export interface WriterLane {
+  withWriter<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T>;
+}
+
+function serialLane(conn: DuckDBConnection): WriterLane {
+  let queue: Promise<unknown> = Promise.resolve();
+  const withWriter = <T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
+    const run = queue.then(() => fn(conn));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  return { withWriter, transaction: (fn) => withWriter((c) => inTransaction(c, fn)) };
+}
+
+async function inTransaction<T>(conn: DuckDBConnection, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    const out = await fn(conn);
+    await conn.run('COMMIT');
+    return out;
+  } catch (err) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw err;
   }
 }
 

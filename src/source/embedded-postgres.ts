@@ -47,7 +47,11 @@ async function letPostgresUserReachBinaries(): Promise<void> {
   }
 }
 
-export async function startEmbeddedPostgres(opts: { onLog?: (m: string) => void } = {}): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(opts: {
+  onLog?: (m: string) => void;
+  /** More server settings (`-c name=value`), e.g. `wal_level: 'logical'` for bench/change-capture.ts. */
+  settings?: Record<string, string>;
+} = {}): Promise<EmbeddedServer> {
   await letPostgresUserReachBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'pricecast-pg-'));
   // As root, initdb runs as the `postgres` OS user, which must be able to create the data directory.
@@ -64,7 +68,8 @@ export async function startEmbeddedPostgres(opts: { onLog?: (m: string) => void 
     persistent: false,
     // Running as root (CI containers) needs a separate OS user for the postgres process.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
+    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
+      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
     onLog: opts.onLog ?? (() => undefined),
     onError: (e: unknown) => opts.onLog?.(String(e)),
   });

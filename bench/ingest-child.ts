@@ -1,6 +1,7 @@
 // One ingest in its own process, so its peak RSS (DuckDB's native memory included) is measured alone.
 // argv: <mode full|incremental|incremental-warm> ; env: SOURCE_DATABASE_URL, DUCKDB_PATH, ...
-// incremental-warm: change 0.01% of the payments and ingest them (not measured), then 1% (measured).
+// incremental-warm: change 0.01% of the payments and ingest them (not measured), then 1% (measured);
+// with BENCH_CHANGE=every, of every table's rows instead of the payments'.
 import { existsSync, statSync } from 'node:fs';
 import { loadConfig } from '../src/config.ts';
 import { ingestAll } from '../src/ingest/run.ts';
@@ -8,7 +9,7 @@ import { refreshRollups } from '../src/models/kpis/rollups.ts';
 import { openSourcePool } from '../src/service.ts';
 import { Warehouse } from '../src/warehouse/warehouse.ts';
 import { flushWrites } from './flush.ts';
-import { changePayments } from './source-changes.ts';
+import { changeEveryTable, changePayments } from './source-changes.ts';
 
 const warmUp = process.argv[2] === 'incremental-warm';
 const mode = process.argv[2] === 'incremental' || warmUp ? 'incremental' : 'full';
@@ -16,10 +17,11 @@ const config = loadConfig();
 const warehouse = await Warehouse.fromConfig(config);
 const source = openSourcePool(config.SOURCE_DATABASE_URL!);
 if (warmUp) {
-  await changePayments(source, 0.0001);
+  const change = process.env.BENCH_CHANGE === 'every' ? changeEveryTable : changePayments;
+  await change(source, 0.0001);
   await ingestAll({ config, warehouse, source }, { mode });
   await refreshRollups(warehouse);
-  await changePayments(source, 0.01);
+  await change(source, 0.01);
   flushWrites();
 }
 const t0 = performance.now();

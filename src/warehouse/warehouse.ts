@@ -50,6 +50,10 @@ export class Warehouse {
       memory_limit: opts.memoryLimit ?? '384MB',
       threads: String(opts.threads ?? 2),
       checkpoint_threshold: opts.checkpointThreshold ?? '64MB',
+      // jemalloc's threads hand freed memory back to the OS as it ages, instead of the query threads
+      // doing it at the end of a task. Peak RSS of a 10M-order full load: 825-933 MiB in seven runs,
+      // against 864-1,041 MiB in seven without (two of them past 1,000); no slower.
+      allocator_background_threads: 'true',
     });
     const writer = await instance.connect();
     const wh = new Warehouse(opts.path, instance, writer);

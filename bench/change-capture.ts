@@ -11,15 +11,13 @@
  *     changed rows' keys read out (bench/pgoutput-keys.ts), and every entity's profile SELECT
  *     restricted to its changed keys (an index lookup), two at a time, each into a file.
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { loadConfig } from '../src/config.ts';
 import { configuredProfile } from '../src/ingest/profile.ts';
-import { pullQuery } from '../src/ingest/pull.ts';
+import { copyToFile, pullQuery } from '../src/ingest/pull.ts';
 import { sinceFor } from '../src/ingest/run.ts';
 import { startEmbeddedPostgres } from '../src/source/embedded-postgres.ts';
 import { createSourceSchema } from '../src/source/schema.ts';
@@ -71,16 +69,11 @@ try {
   await admin.connect();
 
   const files: string[] = [];
-  const copyOut = async (query: string) => {
+  // The ingest's own pull into a file, session settings included.
+  const copyOut = (query: string) => {
     const path = join(work, `${files.length}.csv`);
     files.push(path);
-    const c = await pool.connect();
-    try {
-      await c.query(`SET TimeZone = 'UTC'`);
-      await pipeline(c.query(copyTo(`COPY (${query}) TO STDOUT (FORMAT csv, HEADER true)`)), createWriteStream(path));
-    } finally {
-      c.release();
-    }
+    return copyToFile(pool, query, path);
   };
   const twoAtATime = async (queries: string[]) => {
     let next = 0;
@@ -103,13 +96,13 @@ try {
     const queries: string[] = [];
     for (const { spec, sql } of profile.entities) {
       const match = KEYS[spec.entity]!.flatMap(([table, expr]) => {
-        const changed = [...(keys.tables.get(`public.${table}`)?.upserted ?? [])];
+        const changed = [...(keys.tables.get(`public.${table}`) ?? [])];
         return changed.length ? [`${expr} = ANY(${pg.escapeLiteral(`{${changed.join(',')}}`)})`] : [];
       });
       if (match.length) queries.push(`SELECT * FROM (${sql} WHERE ${match.join(' OR ')}) q`);
     }
     await twoAtATime(queries);
-    const keyed = [...keys.tables.values()].reduce((n, t) => n + t.upserted.size, 0);
+    const keyed = [...keys.tables.values()].reduce((n, t) => n + t.size, 0);
     return { keyed, messages: rows.length, decodeMs: t1 - t0, keysMs: t2 - t1, pullMs: performance.now() - t2, totalMs: performance.now() - t0 };
   };
 

@@ -1,41 +1,25 @@
 /**
- * Reads the keys of changed rows out of PostgreSQL's `pgoutput` logical decoding messages (protocol
- * version 1, text tuples; https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html),
- * for bench/change-capture.ts.
+ * Reads the keys of inserted and updated rows out of PostgreSQL's `pgoutput` logical decoding
+ * messages (protocol version 1, text tuples;
+ * https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html), for
+ * bench/change-capture.ts. Deletes and truncations are skipped: the bench's change has none.
  *
- * Only the replica-identity key of each inserted, updated or deleted row is kept: the pull reads the
- * rows themselves again through the profile's SQL, which also applies the mapping. Written by hand
- * because a full parser (pg-logical-replication's) decodes every column of every row into JS values,
- * which would only add to the cost being measured.
+ * Only each row's replica-identity key is kept: the pull reads the rows themselves again through the
+ * profile's SQL, which also applies the mapping. Written by hand because a full parser
+ * (pg-logical-replication's) decodes every column of every row into JS values, which would only add
+ * to the cost being measured.
  */
-
-export interface TableChanges {
-  /** Keys (as PostgreSQL prints them) of rows inserted or updated. */
-  upserted: Set<string>;
-  /** Keys of rows deleted, or whose key an update changed (the old key). */
-  deleted: Set<string>;
-  /** A TRUNCATE was seen: every row may have gone. */
-  truncated: boolean;
-}
 
 interface Relation {
   table: string;
-  columns: number;
-  /** Position of the one key column, or -1 when the relation has none or several. */
+  /** Position of the one key column. */
   key: number;
 }
 
 export class ChangeKeys {
-  readonly tables = new Map<string, TableChanges>();
-  /** Tables whose rows cannot be told apart by one column (no key, or a composite one). */
-  readonly unkeyed = new Set<string>();
+  /** Per `schema.table`, the keys (as PostgreSQL prints them) of rows inserted or updated. */
+  readonly tables = new Map<string, Set<string>>();
   private relations = new Map<number, Relation>();
-
-  private changes(table: string): TableChanges {
-    let c = this.tables.get(table);
-    if (!c) this.tables.set(table, (c = { upserted: new Set(), deleted: new Set(), truncated: false }));
-    return c;
-  }
 
   /** Takes one message (one row of `pg_logical_slot_peek_binary_changes`). */
   add(msg: Buffer): void {
@@ -43,8 +27,7 @@ export class ChangeKeys {
     switch (String.fromCharCode(r.byte())) {
       case 'R': {
         const id = r.int32();
-        const schema = r.cstring();
-        const name = r.cstring();
+        const table = `${r.cstring()}.${r.cstring()}`;
         r.byte(); // replica identity setting
         const columns = r.int16();
         const keys: number[] = [];
@@ -54,44 +37,29 @@ export class ChangeKeys {
           r.int32();
           r.int32();
         }
-        const table = `${schema}.${name}`;
-        this.relations.set(id, { table, columns, key: keys.length === 1 ? keys[0]! : -1 });
+        if (keys.length !== 1) throw new Error(`pgoutput: ${table} has no single-column key`);
+        this.relations.set(id, { table, key: keys[0]! });
         return;
       }
-      case 'I': {
-        const rel = this.relation(r.int32());
-        r.byte(); // 'N'
-        this.upsert(rel, r);
-        return;
-      }
+      case 'I':
       case 'U': {
         const rel = this.relation(r.int32());
-        let kind = String.fromCharCode(r.byte());
+        // An update that changed the key sends the old key first ('K' or 'O'), then the new row ('N').
+        const kind = String.fromCharCode(r.byte());
         if (kind === 'K' || kind === 'O') {
-          const old = keyOf(rel, r);
-          kind = String.fromCharCode(r.byte()); // 'N'
-          const now = keyOf(rel, r);
-          this.record(rel, now, 'upserted');
-          if (old !== now) this.record(rel, old, 'deleted');
-          return;
+          keyOf(rel, r);
+          r.byte(); // 'N'
         }
-        this.upsert(rel, r);
-        return;
-      }
-      case 'D': {
-        const rel = this.relation(r.int32());
-        r.byte(); // 'K' or 'O'
-        this.record(rel, keyOf(rel, r), 'deleted');
-        return;
-      }
-      case 'T': {
-        const n = r.int32();
-        r.byte();
-        for (let i = 0; i < n; i++) this.changes(this.relation(r.int32()).table).truncated = true;
+        const key = keyOf(rel, r);
+        if (key !== null) {
+          let keys = this.tables.get(rel.table);
+          if (!keys) this.tables.set(rel.table, (keys = new Set()));
+          keys.add(key);
+        }
         return;
       }
       default:
-        // Begin, commit, origin, type and message carry no rows.
+        // Begin, commit, delete, truncate, origin, type and message.
         return;
     }
   }
@@ -101,20 +69,6 @@ export class ChangeKeys {
     // pgoutput sends a relation's description before its first row in every decoding session.
     if (!rel) throw new Error(`pgoutput: row of relation ${id} before its description`);
     return rel;
-  }
-
-  private upsert(rel: Relation, r: Reader): void {
-    this.record(rel, keyOf(rel, r), 'upserted');
-  }
-
-  private record(rel: Relation, key: string | null, into: 'upserted' | 'deleted'): void {
-    if (rel.key < 0 || key === null) {
-      this.unkeyed.add(rel.table);
-      return;
-    }
-    const c = this.changes(rel.table);
-    c[into].add(key);
-    if (into === 'upserted') c.deleted.delete(key);
   }
 }
 

@@ -156,31 +156,37 @@ try {
   // The same in a process that has already run an ingest (of 0.01% of the payments), as the service's
   // every-5-minutes job does: DuckDB's buffers and the source pool are warm. The child makes both
   // changes itself, so the restore between rounds is the same.
-  const warm: Incremental[] = [];
-  for (let round = 0; round < INCREMENTAL_ROUNDS; round++) {
-    await restore();
-    warm.push(runChild('incremental-warm', env) as Incremental);
-  }
+  const warmRounds = async (childEnv: Record<string, string>) => {
+    const runs: Incremental[] = [];
+    for (let round = 0; round < INCREMENTAL_ROUNDS; round++) {
+      await restore();
+      runs.push(runChild('incremental-warm', childEnv) as Incremental);
+    }
+    return runs;
+  };
+  const warm = await warmRounds(env);
   // 1% of the rows of every table the profile reads, not of the payments alone.
   await restore();
   const broad = await freshRounds((source) => changeEveryTable(source, 0.01));
-  const broadWarm: Incremental[] = [];
-  for (let round = 0; round < INCREMENTAL_ROUNDS; round++) {
-    await restore();
-    broadWarm.push(runChild('incremental-warm', { ...env, BENCH_CHANGE: 'every' }) as Incremental);
-  }
+  const broadWarm = await warmRounds({ ...env, BENCH_CHANGE: 'every' });
   await admin.query('DROP DATABASE shop_after_full');
   await admin.end();
   rmSync(warehouseAfterFull);
   pool = benchPool(url);
-  const inc = [...rounds].sort((a, b) => a.totalMs - b.totalMs)[Math.floor(rounds.length / 2)]!;
+  const median = <R extends Incremental>(runs: R[]) => [...runs].sort((x, y) => x.totalMs - y.totalMs)[Math.floor(runs.length / 2)]!;
+  const share = (ms: number) => `${fmt((100 * ms) / full.totalMs, 1)}%`;
+  /** "0.45 s (ingest …, rollups …) = 4.6% of the full load; rounds …" for the median of `runs`. */
+  const summary = (runs: Incremental[]) => {
+    const m = median(runs);
+    return `${fmt(m.totalMs / 1000, 2)} s (ingest ${fmt(m.ingestMs / 1000, 2)} s, rollups ${fmt(m.rollupMs / 1000, 2)} s) = ${share(m.totalMs)} of the full load; rounds ${runs.map((r) => share(r.totalMs)).join(', ')}`;
+  };
+  const inc = median(rounds);
   console.log(`\n## Incremental run after changing 1% of payments (median of ${rounds.length} rounds, each from the state after the full load)`);
   console.log(`rounds:      ${rounds.map((r) => `${fmt(r.totalMs / 1000, 2)} s`).join(', ')}`);
   console.log(`incremental: ${fmt(inc.totalMs / 1000, 2)} s (${inc.rowsIn.toLocaleString()} rows re-read; ingest ${fmt(inc.ingestMs / 1000, 2)} s, rollups ${fmt(inc.rollupMs / 1000, 2)} s)`);
   console.log(`full load:   ${fmt(full.totalMs / 1000, 2)} s`);
-  console.log(`cost ratio:  ${fmt((100 * inc.totalMs) / full.totalMs, 1)}% of the full load (target ≤ 5%); rounds ${rounds.map((r) => `${fmt((100 * r.totalMs) / full.totalMs, 1)}%`).join(', ')}`);
-  const w = [...warm].sort((a, b) => a.totalMs - b.totalMs)[Math.floor(warm.length / 2)]!;
-  console.log(`in a warm process (after an ingest of 0.01%, as the service runs it): ${fmt(w.totalMs / 1000, 2)} s (ingest ${fmt(w.ingestMs / 1000, 2)} s, rollups ${fmt(w.rollupMs / 1000, 2)} s) = ${fmt((100 * w.totalMs) / full.totalMs, 1)}% of the full load; rounds ${warm.map((r) => `${fmt((100 * r.totalMs) / full.totalMs, 1)}%`).join(', ')}`);
+  console.log(`cost ratio:  ${share(inc.totalMs)} of the full load (target ≤ 5%); rounds ${rounds.map((r) => share(r.totalMs)).join(', ')}`);
+  console.log(`in a warm process (after an ingest of 0.01%, as the service runs it): ${summary(warm)}`);
   // The run's WAL is written into the file by a later checkpoint; charge each run its share of one.
   const threshold = bytesOf(config.DUCKDB_CHECKPOINT_THRESHOLD);
   const runsPerCheckpoint = Math.max(1, Math.floor(threshold / Math.max(1, inc.walBytes)));
@@ -190,13 +196,12 @@ try {
     console.log('checkpoint:  inside the run (it left nothing in the WAL)');
   } else {
     console.log(`checkpoint:  ${fmt(inc.checkpointMs / 1000, 2)} s for the ${fmt(inc.walBytes / 1e6)} MB of WAL the run left; at ${config.DUCKDB_CHECKPOINT_THRESHOLD} one per ~${runsPerCheckpoint} such runs`);
-    console.log(`with its share of the checkpoint: ${fmt(amortised / 1000, 2)} s = ${fmt((100 * amortised) / full.totalMs, 1)}% of the full load; with a whole one: ${fmt((100 * (inc.totalMs + inc.checkpointMs)) / full.totalMs, 1)}%`);
+    console.log(`with its share of the checkpoint: ${fmt(amortised / 1000, 2)} s = ${share(amortised)} of the full load; with a whole one: ${share(inc.totalMs + inc.checkpointMs)}`);
   }
   console.log(`compaction:  ${fmt(inc.compactMs / 1000, 2)} s to merge the rows the run appended to the summing rollups, with its checkpoint (daily, or once they pass ${fmt(100 * COMPACT_SHARE, 0)}% of a table; not in the run)`);
-  const b = [...broad].sort((x, y) => x.totalMs - y.totalMs)[Math.floor(broad.length / 2)]!;
-  console.log(`after changing 1% of every table's rows instead (${b.changed.toLocaleString()} rows changed, ${b.rowsIn.toLocaleString()} re-read), in a fresh process: ${fmt(b.totalMs / 1000, 2)} s (ingest ${fmt(b.ingestMs / 1000, 2)} s, rollups ${fmt(b.rollupMs / 1000, 2)} s) = ${fmt((100 * b.totalMs) / full.totalMs, 1)}% of the full load; rounds ${broad.map((r) => `${fmt((100 * r.totalMs) / full.totalMs, 1)}%`).join(', ')}`);
-  const bw = [...broadWarm].sort((x, y) => x.totalMs - y.totalMs)[Math.floor(broadWarm.length / 2)]!;
-  console.log(`  in a warm process (after an ingest of 0.01% of every table): ${fmt(bw.totalMs / 1000, 2)} s (ingest ${fmt(bw.ingestMs / 1000, 2)} s, rollups ${fmt(bw.rollupMs / 1000, 2)} s) = ${fmt((100 * bw.totalMs) / full.totalMs, 1)}% of the full load; rounds ${broadWarm.map((r) => `${fmt((100 * r.totalMs) / full.totalMs, 1)}%`).join(', ')}`);
+  const b = median(broad);
+  console.log(`after changing 1% of every table's rows instead (${b.changed.toLocaleString()} rows changed, ${b.rowsIn.toLocaleString()} re-read), in a fresh process: ${summary(broad)}`);
+  console.log(`  in a warm process (after an ingest of 0.01% of every table): ${summary(broadWarm)}`);
 
   // 3. KPI endpoints over HTTP vs the same aggregate in PostgreSQL. The PostgreSQL summary computes
   // a subset of the endpoint's metrics (no new customers, MRR, churn or previous period), so its
